@@ -1,0 +1,3 @@
+//! bedrock-watch: typed builders that synthesize CloudFormation for monitoring AWS Bedrock.
+
+pub mod cfn;
