@@ -4,6 +4,7 @@
 pub mod render;
 pub mod template;
 pub mod validate;
+pub mod yaml;
 pub mod value;
 
 pub use render::{render, Format};

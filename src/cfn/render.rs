@@ -35,7 +35,7 @@ pub fn render(template: &Template, format: Format) -> String {
     match format {
         // Serializing our own tree cannot fail: every key is a string and every number finite
         // (non-finite floats are written as strings by `Value` serialization).
-        Format::Yaml => serde_norway::to_string(&view).unwrap_or_default(),
+        Format::Yaml => super::yaml::emit_template(template),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&view).unwrap_or_default();
             s.push('\n');

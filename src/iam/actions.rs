@@ -1,0 +1,75 @@
+//! Every IAM action the stack grants, named once. A grant helper picks from these lists, so a
+//! reviewer can read the whole permission surface of the tool in one file.
+
+/// What Bedrock needs to write invocation logs into a log stream it creates.
+pub const LOGS_WRITE_STREAM: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/// Writing objects; Bedrock's S3 delivery needs nothing else.
+pub const S3_PUT_OBJECT: &[&str] = &["s3:PutObject"];
+/// Reading and writing one object (the logging handler's saved state).
+pub const S3_READ_WRITE_OBJECT: &[&str] = &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"];
+
+/// The Bedrock logging-configuration API. These actions have no resource-level permissions.
+pub const BEDROCK_LOGGING_CONFIGURATION: &[&str] = &[
+    "bedrock:GetModelInvocationLoggingConfiguration",
+    "bedrock:PutModelInvocationLoggingConfiguration",
+    "bedrock:DeleteModelInvocationLoggingConfiguration",
+];
+
+/// Passing the delivery role to Bedrock when the logging configuration names it.
+pub const IAM_PASS_ROLE: &[&str] = &["iam:PassRole"];
+
+/// A publisher encrypting a message for an encrypted topic, or a service writing an encrypted
+/// object: the data key and the decrypt SNS performs. Listed exactly (no `GenerateDataKey*`).
+pub const KMS_ENCRYPT_FOR_SERVICE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
+/// CloudWatch Logs encrypting a log group with a customer-managed key.
+pub const KMS_LOGS_GROUP_ENCRYPTION: &[&str] = &[
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+];
+
+/// Administration of a key by the account (delegated to IAM policies of the account), listed
+/// explicitly instead of `kms:*`. Without these the key could become unmanageable, which is why
+/// CloudFormation's lockout safety check insists on them.
+pub const KMS_KEY_ADMINISTRATION: &[&str] = &[
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+];
+
+/// Publishing to a topic (CloudWatch alarms).
+pub const SNS_PUBLISH: &[&str] = &["sns:Publish"];
+
+/// Writing the Lambda function's own log stream.
+pub const LOGS_FUNCTION_LOGGING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];

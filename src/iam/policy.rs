@@ -1,0 +1,273 @@
+//! IAM policy documents as typed values: statements, principals and conditions.
+//!
+//! A statement names its resources as template values (references to what the stack creates).
+//! The only way to write `Resource: "*"` is [`Statement::on_any_resource`], which takes a
+//! [`WildcardResource`] exception with its reason; the least-privilege check reads the same list.
+
+use crate::cfn::{Map, Pseudo, Sub, Value};
+
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Who a resource policy or trust policy applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    /// An AWS service, e.g. `bedrock.amazonaws.com`.
+    Service(Value),
+    /// An account, role or user ARN.
+    Aws(Value),
+    /// Everyone: only ever used in Deny statements (e.g. deny non-TLS access).
+    Anyone,
+}
+
+impl Principal {
+    pub fn service(name: impl Into<Value>) -> Principal {
+        Principal::Service(name.into())
+    }
+
+    /// The account itself (`arn:<partition>:iam::<account>:root`): delegates to the account's IAM
+    /// policies, as AWS's default key policy does.
+    pub fn this_account() -> Principal {
+        Principal::Aws(Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":iam::").pseudo(Pseudo::AccountId).text(":root").build())
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Principal::Service(v) => Map::new().with("Service", v.clone()).into(),
+            Principal::Aws(v) => Map::new().with("AWS", v.clone()).into(),
+            Principal::Anyone => Value::str("*"),
+        }
+    }
+}
+
+/// One condition: operator, key and allowed values (`StringEquals aws:SourceAccount = ...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub operator: &'static str,
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+impl Condition {
+    pub fn new(operator: &'static str, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        Condition { operator, key: key.into(), values: vec![value.into()] }
+    }
+
+    /// `aws:SourceAccount` equals this account: stops the confused-deputy problem for service
+    /// principals.
+    pub fn source_account() -> Self {
+        Condition::new("StringEquals", "aws:SourceAccount", Value::pseudo(Pseudo::AccountId))
+    }
+
+    /// `aws:SourceArn` is a Bedrock resource of this account and region.
+    pub fn bedrock_source_arn() -> Self {
+        Condition::new(
+            "ArnLike",
+            "aws:SourceArn",
+            Sub::new()
+                .text("arn:")
+                .pseudo(Pseudo::Partition)
+                .text(":bedrock:")
+                .pseudo(Pseudo::Region)
+                .text(":")
+                .pseudo(Pseudo::AccountId)
+                .text(":*")
+                .build(),
+        )
+    }
+}
+
+/// A place where AWS offers no resource-level permission, so a statement must say
+/// `Resource: "*"`. Each is declared once, with its reason, and printed by `validate`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WildcardResource {
+    pub name: &'static str,
+    /// The actions the exception covers; a statement using it may contain no others.
+    pub actions: &'static [&'static str],
+    pub reason: &'static str,
+}
+
+/// Bedrock's Get/Put/DeleteModelInvocationLoggingConfiguration act on the account's
+/// per-region configuration, which has no ARN.
+pub const BEDROCK_LOGGING_API: WildcardResource = WildcardResource {
+    name: "bedrock-logging-configuration-api",
+    actions: crate::iam::actions::BEDROCK_LOGGING_CONFIGURATION,
+    reason: "Bedrock's model-invocation-logging configuration is a per-account, per-region singleton with no ARN; its Get/Put/Delete actions support no resource-level permissions",
+};
+
+/// In a key policy, `Resource: "*"` means "this key" (a key policy cannot name other resources).
+pub const KMS_KEY_POLICY_SELF: WildcardResource = WildcardResource {
+    name: "kms-key-policy-self",
+    actions: &[],
+    reason: "in a KMS key policy, Resource \"*\" refers to the key the policy is attached to, not to all keys",
+};
+
+/// Every wildcard-resource exception the tool may write.
+pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resources {
+    Scoped(Vec<Value>),
+    Any(&'static WildcardResource),
+    /// Trust policies name no resource.
+    None,
+}
+
+/// One policy statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub principal: Option<Principal>,
+    pub actions: Vec<&'static str>,
+    pub resources: Resources,
+    pub conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// Allows `actions` on exactly `resources`.
+    pub fn allow(actions: &[&'static str], resources: Vec<Value>) -> Self {
+        Statement {
+            sid: None,
+            effect: Effect::Allow,
+            principal: None,
+            actions: actions.to_vec(),
+            resources: Resources::Scoped(resources),
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Denies `actions` on `resources`.
+    pub fn deny(actions: &[&'static str], resources: Vec<Value>) -> Self {
+        Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
+    }
+
+    /// Allows `actions` on `Resource: "*"` under a declared exception.
+    pub fn on_any_resource(exception: &'static WildcardResource, actions: &[&'static str]) -> Self {
+        Statement { resources: Resources::Any(exception), ..Statement::allow(actions, Vec::new()) }
+    }
+
+    /// A trust-policy statement: `principal` may assume the role.
+    pub fn assume_role(principal: Principal) -> Self {
+        Statement {
+            sid: None,
+            effect: Effect::Allow,
+            principal: Some(principal),
+            actions: vec!["sts:AssumeRole"],
+            resources: Resources::None,
+            conditions: Vec::new(),
+        }
+    }
+
+    pub fn sid(mut self, sid: impl Into<String>) -> Self {
+        self.sid = Some(sid.into());
+        self
+    }
+
+    pub fn principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    pub fn condition(mut self, condition: Condition) -> Self {
+        self.conditions.push(condition);
+        self
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new().with_opt("Sid", self.sid.as_deref());
+        m.insert("Effect", if self.effect == Effect::Allow { "Allow" } else { "Deny" });
+        if let Some(p) = &self.principal {
+            m.insert("Principal", p.to_value());
+        }
+        m.insert("Action", one_or_many(self.actions.iter().map(|a| Value::str(*a)).collect()));
+        match &self.resources {
+            Resources::Scoped(r) => {
+                m.insert("Resource", one_or_many(r.clone()));
+            }
+            Resources::Any(_) => {
+                m.insert("Resource", "*");
+            }
+            Resources::None => {}
+        }
+        if !self.conditions.is_empty() {
+            let mut by_operator = Map::new();
+            for c in &self.conditions {
+                let mut keys = by_operator.get(c.operator).and_then(Value::as_map).cloned().unwrap_or_default();
+                keys.insert(c.key.clone(), one_or_many(c.values.clone()));
+                by_operator.insert(c.operator, keys);
+            }
+            m.insert("Condition", by_operator);
+        }
+        m.into()
+    }
+}
+
+fn one_or_many(mut values: Vec<Value>) -> Value {
+    if values.len() == 1 {
+        values.remove(0)
+    } else {
+        Value::List(values)
+    }
+}
+
+/// A policy document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PolicyDocument {
+    pub statements: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    pub fn new() -> Self {
+        PolicyDocument::default()
+    }
+
+    pub fn statement(mut self, s: Statement) -> Self {
+        self.statements.push(s);
+        self
+    }
+
+    pub fn statements(mut self, s: impl IntoIterator<Item = Statement>) -> Self {
+        self.statements.extend(s);
+        self
+    }
+
+    pub fn to_value(&self) -> Value {
+        Map::new()
+            .with("Version", POLICY_VERSION)
+            .with("Statement", Value::List(self.statements.iter().map(Statement::to_value).collect()))
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::render::value_to_json;
+
+    #[test]
+    fn renders_conditions_grouped_by_operator() {
+        let s = Statement::assume_role(Principal::service("bedrock.amazonaws.com"))
+            .condition(Condition::source_account())
+            .condition(Condition::bedrock_source_arn());
+        let json: serde_json::Value = serde_json::from_str(&value_to_json(&s.to_value())).unwrap();
+        assert_eq!(json["Action"], "sts:AssumeRole");
+        assert_eq!(json["Principal"]["Service"], "bedrock.amazonaws.com");
+        assert_eq!(json["Condition"]["StringEquals"]["aws:SourceAccount"]["Ref"], "AWS::AccountId");
+        assert!(json["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].as_str().unwrap().contains(":bedrock:${AWS::Region}:"));
+        assert!(json.get("Resource").is_none());
+    }
+
+    #[test]
+    fn wildcard_resource_only_through_declared_exception() {
+        let s = Statement::on_any_resource(&BEDROCK_LOGGING_API, crate::iam::actions::BEDROCK_LOGGING_CONFIGURATION);
+        let json: serde_json::Value = serde_json::from_str(&value_to_json(&s.to_value())).unwrap();
+        assert_eq!(json["Resource"], "*");
+        assert_eq!(json["Action"].as_array().unwrap().len(), 3);
+    }
+}
