@@ -2,3 +2,8 @@
 
 pub mod cfn;
 pub mod iam;
+pub mod kms;
+pub mod logs;
+pub mod s3;
+pub mod sns;
+pub mod cloudwatch;

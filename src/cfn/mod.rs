@@ -9,6 +9,7 @@ pub mod value;
 
 pub use render::{render, Format};
 pub use template::{Output, Parameter, RemovalPolicy, Resource, ResourceRef, Template};
+pub use template::logical_id_fragment;
 pub use value::{Intrinsic, Map, Pseudo, RefTarget, Sub, Value};
 
 /// Errors in building or validating a template.

@@ -351,3 +351,39 @@ mod tests {
         assert_eq!(parsed["Resources"]["Thing"]["Properties"]["Version"].as_str(), Some("2012-10-17"));
     }
 }
+
+/// A value embedded as JSON text in a string property (a dashboard body, a state-machine
+/// definition). References inside become `${...}` placeholders of an `Fn::Sub`, so the JSON can
+/// point at resources of the stack; without references it is a plain string.
+pub fn embedded_json(value: &Value) -> Value {
+    let mut has_refs = false;
+    value.walk(&mut |v| has_refs |= matches!(v, Value::Fn(_)));
+    let json = to_json_with_placeholders(value, has_refs);
+    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    if has_refs {
+        Value::Fn(Box::new(Intrinsic::Sub { template: text, variables: Vec::new() }))
+    } else {
+        Value::Str(text)
+    }
+}
+
+fn to_json_with_placeholders(value: &Value, escape: bool) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(n) => J::from(*n),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Value::Str(s) if escape => J::String(s.replace("${", "${!")),
+        Value::Str(s) => J::String(s.clone()),
+        Value::List(items) => J::Array(items.iter().map(|v| to_json_with_placeholders(v, escape)).collect()),
+        Value::Map(m) => J::Object(m.0.iter().map(|(k, v)| (k.clone(), to_json_with_placeholders(v, escape))).collect()),
+        Value::Fn(f) => J::String(match f.as_ref() {
+            Intrinsic::Ref(t) => format!("${{{}}}", t.name()),
+            Intrinsic::GetAtt { logical_id, attribute } => format!("${{{logical_id}.{attribute}}}"),
+            // A Sub without its own variables splices straight in; anything else has no
+            // placeholder form and is a builder bug, caught by the validator as an unresolved name.
+            Intrinsic::Sub { template, variables } if variables.is_empty() => template.clone(),
+            _ => "${UnsupportedIntrinsicInEmbeddedJson}".to_owned(),
+        }),
+    }
+}

@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# The one test command of bedrock-watch:   bash .ci/test.sh
+#
+# Runs from any directory (it works from the repo root it lives in) on a fresh
+# clone with: rustup's cargo, CPython >= 3.10 with venv+pip, and network access
+# to crates.io and PyPI. Stages, in order, failing fast:
+#   1. python venv   .venv/ with .ci/requirements.txt (reused while the stamp
+#                    .venv/.bedrock-watch-stamp = sha256(requirements.txt) +
+#                    Python version matches; rebuilt when it differs); pip check
+#   2. rust tools    cargo-insta $INSTA_VERSION into .tools/ (reused if present)
+#   3. rust tests    cargo build --locked --all-targets, then cargo insta test
+#                    --check --unreferenced=reject (never writes snapshots)
+#   4. python tests  pytest -q tests/python (no tests collected = failure)
+#   5. templates     bedrock-watch synth --check (templates/ must be current)
+#   6. cfn-lint      every template under templates/: 0 errors, 0 warnings
+#   7. checkov       templates/: 0 failed checks (Metadata skips allowed)
+#
+# Other entry point:
+#   bash .ci/test.sh --emulator-check   builds/reuses the venv, starts the moto
+#                                       emulator, probes it, stops it.
+#
+# Environment: PYTHON (interpreter for the venv, default python3),
+# TEMPLATES_DIR (default templates/; read by stages 6-7).
+set -euo pipefail
+
+INSTA_VERSION=1.49.0 # cargo-insta; keep on the same 1.x line as the insta dev-dependency
+TOTAL_STAGES=7
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+VENV=$ROOT/.venv
+VENV_PY=$VENV/bin/python
+TOOLS=$ROOT/.tools
+REQUIREMENTS=$ROOT/.ci/requirements.txt
+TEMPLATES_DIR=${TEMPLATES_DIR:-$ROOT/templates}
+export TEMPLATES_DIR
+
+# ---------------------------------------------------------------------------
+# stage bookkeeping
+# ---------------------------------------------------------------------------
+CURRENT_STAGE="setup"
+STAGE_NO=0
+STAGE_START=$SECONDS
+
+stage() {
+  STAGE_NO=$((STAGE_NO + 1))
+  CURRENT_STAGE=$1
+  STAGE_START=$SECONDS
+  echo
+  echo "==> stage $STAGE_NO/$TOTAL_STAGES: $CURRENT_STAGE"
+}
+
+stage_done() {
+  echo "==> stage $STAGE_NO/$TOTAL_STAGES ok: $CURRENT_STAGE ($((SECONDS - STAGE_START))s)"
+}
+
+on_exit() {
+  local rc=$?
+  stop_emulator
+  if [[ $rc -ne 0 && ${DIED:-0} -eq 0 ]]; then
+    echo "==> FAILED in stage $STAGE_NO/$TOTAL_STAGES ($CURRENT_STAGE): exit code $rc" >&2
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# die() prints the reason; on_exit then stays quiet (DIED=1).
+die() {
+  echo "==> FAILED in stage $STAGE_NO/$TOTAL_STAGES ($CURRENT_STAGE): $*" >&2
+  DIED=1
+  exit 1
+}
+
+# ---------------------------------------------------------------------------
+# moto emulator (for the deploy end-to-end tests of a later issue)
+#
+# NOT called by the stages below yet. A later stage uses it as:
+#     start_emulator
+#     "$VENV_PY" -m pytest -q tests/e2e
+#     stop_emulator
+# start_emulator runs `.venv/bin/moto_server -H 127.0.0.1 -p PORT` on a free
+# loopback port, waits (60 s at most) until GET /moto-api/ answers 200, then
+# exports BEDROCK_WATCH_TEST_ENDPOINT and AWS_ENDPOINT_URL (both
+# http://127.0.0.1:PORT), dummy credentials (testing/testing, us-east-1) and
+# adds 127.0.0.1/localhost to NO_PROXY. The EXIT trap above always calls
+# stop_emulator, so the server never outlives this script.
+# Try it by hand: bash .ci/test.sh --emulator-check
+# ---------------------------------------------------------------------------
+EMULATOR_PID=""
+EMULATOR_LOG=""
+
+start_emulator() {
+  local server=$VENV/bin/moto_server attempt port
+  [[ -x $server ]] || die "moto_server not found at $server (is moto[server] in .ci/requirements.txt?)"
+  [[ -z ${EMULATOR_PID:-} ]] || die "emulator already running (pid $EMULATOR_PID)"
+  EMULATOR_LOG=$(mktemp "${TMPDIR:-/tmp}/bedrock-watch-moto.XXXXXX")
+  # A free port is picked, then bound by moto: retry if another process took
+  # it in between (moto then exits at once).
+  for attempt in 1 2 3; do
+    port=$("$VENV_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    "$server" -H 127.0.0.1 -p "$port" >"$EMULATOR_LOG" 2>&1 &
+    EMULATOR_PID=$!
+    echo "emulator: moto_server pid $EMULATOR_PID on 127.0.0.1:$port (log $EMULATOR_LOG)"
+    local rc=0
+    "$VENV_PY" - "$port" "$EMULATOR_PID" 60 <<'PY' || rc=$?
+import os, sys, time, urllib.request
+
+port, pid, timeout = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+url = f"http://127.0.0.1:{port}/moto-api/"
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+deadline = time.monotonic() + timeout
+last = "no attempt"
+while True:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        print(f"emulator: moto_server (pid {pid}) exited before answering", file=sys.stderr)
+        sys.exit(3)
+    try:
+        with opener.open(url, timeout=2) as resp:
+            if resp.status == 200:
+                sys.exit(0)
+            last = f"HTTP {resp.status}"
+    except Exception as exc:  # connection refused while starting, etc.
+        last = repr(exc)
+    if time.monotonic() > deadline:
+        print(f"emulator: no answer from {url} within {timeout:.0f}s (last: {last})", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(0.25)
+PY
+    if [[ $rc -eq 0 ]]; then
+      export BEDROCK_WATCH_TEST_ENDPOINT="http://127.0.0.1:$port"
+      export AWS_ENDPOINT_URL="$BEDROCK_WATCH_TEST_ENDPOINT"
+      export AWS_ACCESS_KEY_ID=testing
+      export AWS_SECRET_ACCESS_KEY=testing
+      export AWS_DEFAULT_REGION=us-east-1
+      export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+      export no_proxy="$NO_PROXY"
+      echo "emulator: ready at $BEDROCK_WATCH_TEST_ENDPOINT"
+      return 0
+    fi
+    if [[ $rc -eq 3 && $attempt -lt 3 ]]; then
+      echo "emulator: moto_server exited early (port $port taken?), retrying; log tail:" >&2
+      tail -n 5 "$EMULATOR_LOG" >&2 || true
+      EMULATOR_PID=""
+      continue
+    fi
+    echo "emulator: moto_server log tail ($EMULATOR_LOG):" >&2
+    tail -n 40 "$EMULATOR_LOG" >&2 || true
+    stop_emulator
+    die "the moto emulator did not start"
+  done
+}
+
+stop_emulator() {
+  [[ -n ${EMULATOR_PID:-} ]] || return 0
+  local pid=$EMULATOR_PID i
+  EMULATOR_PID=""
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do # up to 10 s for a clean exit
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "emulator: moto_server (pid $pid) ignored SIGTERM, sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  echo "emulator: stopped (pid $pid)"
+  unset BEDROCK_WATCH_TEST_ENDPOINT AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+  [[ -n $EMULATOR_LOG ]] && rm -f "$EMULATOR_LOG"
+  EMULATOR_LOG=""
+}
+
+# ---------------------------------------------------------------------------
+# stage 1: python venv
+# ---------------------------------------------------------------------------
+setup_venv() {
+  local python=${PYTHON:-python3} want have=""
+  command -v "$python" >/dev/null || die "'$python' not found: install CPython >= 3.10 (or set PYTHON=...)"
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+    die "$("$python" --version 2>&1) is too old: pytest and cfn-lint need Python >= 3.10"
+  [[ -f $REQUIREMENTS ]] || die "$REQUIREMENTS is missing"
+
+  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $("$python" -c 'import platform; print(platform.python_implementation(), platform.python_version())')"
+  if [[ -f $VENV/.bedrock-watch-stamp ]] && "$VENV_PY" -c 'import sys' 2>/dev/null; then
+    have=$(<"$VENV/.bedrock-watch-stamp")
+  fi
+
+  if [[ $have == "$want" ]]; then
+    echo "reusing .venv ($("$VENV_PY" --version), requirements unchanged)"
+  else
+    if [[ -n $have ]]; then
+      echo "requirements.txt or Python changed: rebuilding .venv"
+    elif [[ -d $VENV ]]; then
+      echo ".venv has no valid stamp: rebuilding it"
+    else
+      echo "creating .venv with $("$python" --version)"
+    fi
+    local t0=$SECONDS
+    "$python" -m venv --clear "$VENV" ||
+      die "'$python -m venv' failed (on Debian's own python3: apt-get install python3-venv)"
+    "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQUIREMENTS" ||
+      die "pip install -r .ci/requirements.txt failed"
+    echo "installed .ci/requirements.txt in $((SECONDS - t0))s"
+  fi
+
+  "$VENV/bin/pip" check --disable-pip-version-check || die "pip check found broken requirements in .venv"
+  # written only after a successful install and pip check
+  [[ $have == "$want" ]] || printf '%s\n' "$want" >"$VENV/.bedrock-watch-stamp"
+}
+
+# ---------------------------------------------------------------------------
+# stage 2: rust tools
+# ---------------------------------------------------------------------------
+setup_rust_tools() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup"
+  cargo --version
+  local have=""
+  if [[ -x $TOOLS/bin/cargo-insta ]]; then
+    have=$("$TOOLS/bin/cargo-insta" --version 2>/dev/null || true)
+  fi
+  if [[ $have == "cargo-insta $INSTA_VERSION" ]]; then
+    echo "reusing .tools/bin/cargo-insta ($have)"
+    return 0
+  fi
+  echo "installing cargo-insta $INSTA_VERSION into .tools/ (found: ${have:-none}; takes ~1.5 min on 2 cores)"
+  local t0=$SECONDS
+  cargo install --locked --force --root "$TOOLS" cargo-insta --version "$INSTA_VERSION" ||
+    die "cargo install cargo-insta $INSTA_VERSION failed"
+  have=$("$TOOLS/bin/cargo-insta" --version)
+  [[ $have == "cargo-insta $INSTA_VERSION" ]] || die "installed cargo-insta reports '$have', expected $INSTA_VERSION"
+  echo "installed $have in $((SECONDS - t0))s"
+}
+
+# ---------------------------------------------------------------------------
+# stage 3: rust tests
+# ---------------------------------------------------------------------------
+rust_tests() {
+  [[ -f Cargo.toml ]] || die "no Cargo.toml at the repo root"
+  [[ -f Cargo.lock ]] || die "Cargo.lock is missing: it must be committed (builds use --locked)"
+  cargo build --locked --all-targets ||
+    die "cargo build --locked --all-targets failed (if Cargo.lock is out of date: run cargo build and commit Cargo.lock)"
+  # Snapshots must match exactly and none may be left over: --check never
+  # writes .snap/.snap.new files; --unreferenced=reject fails on snapshot
+  # files no test uses. cargo-test runner (not nextest) so doc tests run and
+  # libtest's "test result:" lines reach stdout.
+  export INSTA_UPDATE=no
+  unset INSTA_FORCE_PASS INSTA_FORCE_UPDATE INSTA_FORCE_UPDATE_SNAPSHOTS
+  "$TOOLS/bin/cargo-insta" test --check --unreferenced=reject --workspace --test-runner cargo-test ||
+    die "cargo tests failed or snapshots/ is stale (review with: cargo insta test --review; remove unreferenced .snap files)"
+}
+
+# ---------------------------------------------------------------------------
+# stage 4: python tests
+# ---------------------------------------------------------------------------
+python_tests() {
+  [[ -d tests/python ]] || die "tests/python does not exist"
+  local rc=0
+  # -p no:cacheprovider: leave no .pytest_cache in the work tree
+  "$VENV_PY" -m pytest -q -p no:cacheprovider tests/python || rc=$?
+  case $rc in
+    0) ;;
+    5) die "pytest collected no tests in tests/python (exit 5): there must be tests" ;;
+    *) die "pytest failed (exit $rc)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------
+# stage 5: templates are current
+# ---------------------------------------------------------------------------
+templates_current() {
+  local rc=0
+  cargo run --quiet --locked --bin bedrock-watch -- synth --check || rc=$?
+  case $rc in
+    0) echo "templates/ matches what bedrock-watch synthesizes" ;;
+    1) die "templates/ is stale (files named above): run 'cargo run -- synth' and commit templates/" ;;
+    *) die "bedrock-watch synth --check failed (exit $rc)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------
+main() {
+  case ${1:-} in
+    "") ;;
+    --emulator-check)
+      TOTAL_STAGES=2
+      stage "python venv"
+      setup_venv
+      stage_done
+      stage "moto emulator start/stop"
+      start_emulator
+      "$VENV_PY" -c 'import os, sys, urllib.request
+url = os.environ["BEDROCK_WATCH_TEST_ENDPOINT"] + "/moto-api/"
+op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+print("GET", url, "->", op.open(url, timeout=5).status)'
+      stop_emulator
+      stage_done
+      echo "all $TOTAL_STAGES stages passed"
+      return 0
+      ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+      return 0
+      ;;
+    *)
+      echo "usage: bash .ci/test.sh [--emulator-check|--help]" >&2
+      exit 64
+      ;;
+  esac
+
+  local t0=$SECONDS
+
+  stage "python venv"
+  setup_venv
+  stage_done
+
+  stage "rust tools"
+  setup_rust_tools
+  stage_done
+
+  stage "rust tests"
+  rust_tests
+  stage_done
+
+  stage "python tests"
+  python_tests
+  stage_done
+
+  stage "templates are current"
+  templates_current
+  stage_done
+
+  stage "cfn-lint"
+  VENV=$VENV bash "$ROOT/.ci/lint-templates.sh" cfn-lint "$TEMPLATES_DIR" || die "cfn-lint found problems in $TEMPLATES_DIR"
+  stage_done
+
+  stage "checkov"
+  VENV=$VENV bash "$ROOT/.ci/lint-templates.sh" checkov "$TEMPLATES_DIR" || die "checkov found problems in $TEMPLATES_DIR"
+  stage_done
+
+  echo
+  echo "all $TOTAL_STAGES stages passed in $((SECONDS - t0))s"
+}
+
+main "$@"
