@@ -7,3 +7,5 @@ pub mod logs;
 pub mod s3;
 pub mod sns;
 pub mod cloudwatch;
+pub mod cloudformation;
+pub mod lambda;

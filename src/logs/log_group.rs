@@ -32,10 +32,11 @@ impl Retention {
 #[derive(Debug, Clone)]
 pub struct LogGroup {
     logical_id: String,
-    name: Option<String>,
+    name: Option<Value>,
     retention: Retention,
     key: Option<KeyRef>,
     removal: RemovalPolicy,
+    checkov_skips: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,11 +85,17 @@ impl LogGroupRef {
 
 impl LogGroup {
     pub fn new(logical_id: impl Into<String>, retention: Retention) -> Self {
-        LogGroup { logical_id: logical_id.into(), name: None, retention, key: None, removal: RemovalPolicy::Retain }
+        LogGroup { logical_id: logical_id.into(), name: None, retention, key: None, removal: RemovalPolicy::Retain, checkov_skips: Vec::new() }
     }
 
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    /// Physical name; a literal is checked against CloudWatch Logs' naming rules.
+    pub fn name(mut self, name: impl Into<Value>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
+        self.checkov_skips.push((id, reason));
         self
     }
 
@@ -106,18 +113,22 @@ impl LogGroup {
     }
 
     pub fn build(self, template: &mut Template) -> Result<LogGroupRef, CfnError> {
-        if let Some(name) = &self.name {
+        let literal_name = self.name.as_ref().and_then(Value::as_str).map(str::to_owned);
+        if let Some(name) = &literal_name {
             check_name(name)?;
         }
         let props = Map::new()
-            .with_opt("LogGroupName", self.name.as_deref())
+            .with_opt("LogGroupName", self.name)
             .with("RetentionInDays", self.retention.get())
             .with_opt("KmsKeyId", self.key.as_ref().map(KeyRef::arn));
         let mut resource = Resource::new("AWS::Logs::LogGroup", props);
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);
+        for (id, reason) in self.checkov_skips {
+            resource = resource.skip_checkov(id, reason);
+        }
         let handle = template.add(&self.logical_id, resource)?;
-        Ok(LogGroupRef { handle, name: self.name })
+        Ok(LogGroupRef { handle, name: literal_name })
     }
 }
 

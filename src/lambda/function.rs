@@ -1,0 +1,140 @@
+//! `AWS::Lambda::Function` with inline Python code, a log group of its own (retention set,
+//! encrypted, named by the stack) and an execution role holding exactly the statements given.
+//!
+//! Inline code is no longer limited to 4 KB in CloudFormation (aws-cdk PR 20624 followed the
+//! change), so the handler ships in the template and reviewers read it in the same diff.
+
+use crate::cfn::{CfnError, Map, Pseudo, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::iam::{PolicyDocument, Role, Statement};
+use crate::kms::KeyRef;
+use crate::logs::{LogGroup, LogGroupRef, Retention};
+
+pub const PYTHON_RUNTIME: &str = "python3.12";
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    logical_id: String,
+    code: String,
+    description: String,
+    timeout_seconds: u32,
+    memory_mb: u32,
+    statements: Vec<Statement>,
+    log_retention: Retention,
+    log_key: Option<KeyRef>,
+    checkov_skips: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    pub function: ResourceRef,
+    pub role: crate::iam::RoleRef,
+    pub log_group: LogGroupRef,
+}
+
+impl FunctionRef {
+    pub fn arn(&self) -> Value {
+        self.function.get_att("Arn")
+    }
+}
+
+impl Function {
+    /// A Python function whose whole source is `code` (handler `index.handler`).
+    pub fn python(logical_id: impl Into<String>, description: impl Into<String>, code: impl Into<String>) -> Self {
+        Function {
+            logical_id: logical_id.into(),
+            code: code.into(),
+            description: description.into(),
+            timeout_seconds: 60,
+            memory_mb: 128,
+            statements: Vec::new(),
+            log_retention: Retention::days(30).unwrap_or_else(|_| unreachable!("30 is an accepted retention")),
+            log_key: None,
+            checkov_skips: Vec::new(),
+        }
+    }
+
+    /// Default 60 s; Lambda allows 1-900.
+    pub fn timeout(mut self, seconds: u32) -> Self {
+        self.timeout_seconds = seconds;
+        self
+    }
+
+    pub fn memory(mut self, mb: u32) -> Self {
+        self.memory_mb = mb;
+        self
+    }
+
+    /// A permission for the function's execution role.
+    pub fn permit(mut self, s: Statement) -> Self {
+        self.statements.push(s);
+        self
+    }
+
+    pub fn log_retention(mut self, r: Retention) -> Self {
+        self.log_retention = r;
+        self
+    }
+
+    pub fn log_encryption_key(mut self, key: &KeyRef) -> Self {
+        self.log_key = Some(key.clone());
+        self
+    }
+
+    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
+        self.checkov_skips.push((id, reason));
+        self
+    }
+
+    /// The name of the function's log group, derived from the stack so that key policies can
+    /// name it before it exists.
+    pub fn log_group_name(logical_id: &str) -> Value {
+        Sub::new().text("/bedrock-watch/").pseudo(Pseudo::StackName).text("/").text(logical_id).build()
+    }
+
+    pub fn build(self, template: &mut Template) -> Result<FunctionRef, CfnError> {
+        if !(1..=900).contains(&self.timeout_seconds) {
+            return Err(CfnError::invalid("lambda::Function", format!("timeout {}s must be 1-900", self.timeout_seconds)));
+        }
+        if !(128..=10_240).contains(&self.memory_mb) {
+            return Err(CfnError::invalid("lambda::Function", format!("memory {} MB must be 128-10240", self.memory_mb)));
+        }
+        let id = &self.logical_id;
+        let mut log_group = LogGroup::new(format!("{id}LogGroup"), self.log_retention)
+            .name(Function::log_group_name(id))
+            // The function's own diagnostics, not audit data: removed with the stack.
+            .removal_policy(RemovalPolicy::Delete);
+        if let Some(key) = &self.log_key {
+            log_group = log_group.encryption_key(key);
+        }
+        if self.log_retention.get() < 365 {
+            log_group = log_group.checkov_skip("CKV_AWS_338", "diagnostic logs of a deployment helper; a year of retention would only add cost");
+        }
+        let log_group = log_group.build(template)?;
+
+        let mut policy = PolicyDocument::new().statement(
+            Statement::allow(crate::iam::actions::LOGS_FUNCTION_LOGGING, vec![Sub::new().get_att(log_group.logical_id(), "Arn").build()]),
+        );
+        policy = policy.statements(self.statements);
+        let role = Role::new(format!("{id}Role"))
+            .description(format!("Execution role of {id}"))
+            .assumed_by_service("lambda.amazonaws.com", vec![crate::iam::Condition::source_account()])
+            .inline_policy("Permissions", policy)
+            .build(template)?;
+
+        let props = Map::new()
+            .with("Description", self.description)
+            .with("Runtime", PYTHON_RUNTIME)
+            .with("Handler", "index.handler")
+            .with("Role", role.arn())
+            .with("Timeout", self.timeout_seconds)
+            .with("MemorySize", self.memory_mb)
+            .with("LoggingConfig", Map::new().with("LogGroup", log_group.name()))
+            .with("Code", Map::new().with("ZipFile", self.code));
+        let mut resource = Resource::new("AWS::Lambda::Function", props).depends_on(role.logical_id());
+        for (check, reason) in self.checkov_skips {
+            resource = resource.skip_checkov(check, reason);
+        }
+        let function = template.add(id, resource)?;
+        Ok(FunctionRef { function, role, log_group })
+    }
+}
