@@ -9,3 +9,6 @@ pub mod sns;
 pub mod cloudwatch;
 pub mod cloudformation;
 pub mod lambda;
+pub mod config;
+pub mod bedrock;
+pub mod monitoring;

@@ -184,7 +184,7 @@ impl MetricSource {
     /// Sum over all models of a Bedrock metric, as one time series (Metrics Insights), so an
     /// account-wide alarm needs no per-model list and follows new models automatically.
     pub fn bedrock_all_models(metric: &str, stat: Stat, period: u32) -> MetricSource {
-        MetricSource::Insights { sql: bedrock_insights_sql(metric, stat), period, label: format!("{metric} (all models)") }
+        MetricSource::Insights { sql: bedrock_insights_sql(metric, stat), period, label: format!("{} {metric} (all models)", stat.name()) }
     }
 
     pub fn period(&self) -> u32 {

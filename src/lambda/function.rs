@@ -112,12 +112,14 @@ impl Function {
         let log_group = log_group.build(template)?;
 
         let mut policy = PolicyDocument::new().statement(
-            Statement::allow(crate::iam::actions::LOGS_FUNCTION_LOGGING, vec![Sub::new().get_att(log_group.logical_id(), "Arn").build()]),
+            Statement::allow(crate::iam::actions::LOGS_FUNCTION_LOGGING, vec![log_group.arn()]),
         );
         policy = policy.statements(self.statements);
         let role = Role::new(format!("{id}Role"))
             .description(format!("Execution role of {id}"))
-            .assumed_by_service("lambda.amazonaws.com", vec![crate::iam::Condition::source_account()])
+            // No confused-deputy condition: Lambda assumes execution roles without aws:SourceAccount
+            // context, and a condition on an absent key would make the role unusable.
+            .assumed_by_service("lambda.amazonaws.com", vec![])
             .inline_policy("Permissions", policy)
             .build(template)?;
 
@@ -130,7 +132,7 @@ impl Function {
             .with("MemorySize", self.memory_mb)
             .with("LoggingConfig", Map::new().with("LogGroup", log_group.name()))
             .with("Code", Map::new().with("ZipFile", self.code));
-        let mut resource = Resource::new("AWS::Lambda::Function", props).depends_on(role.logical_id());
+        let mut resource = Resource::new("AWS::Lambda::Function", props);
         for (check, reason) in self.checkov_skips {
             resource = resource.skip_checkov(check, reason);
         }

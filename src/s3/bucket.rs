@@ -17,17 +17,20 @@ pub enum BucketEncryption {
 }
 
 /// Lifecycle: how long objects live. `None` keeps them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lifecycle {
     pub expire_after_days: Option<u32>,
     pub noncurrent_expire_after_days: Option<u32>,
     pub abort_incomplete_upload_after_days: u32,
+    /// Key prefixes the expiry applies to; empty means the whole bucket. Objects outside them
+    /// (such as saved state) are kept.
+    pub prefixes: Vec<String>,
 }
 
 impl Default for Lifecycle {
     /// The design document's 90 days, noncurrent versions 30 days, uploads abandoned after 7.
     fn default() -> Self {
-        Lifecycle { expire_after_days: Some(90), noncurrent_expire_after_days: Some(30), abort_incomplete_upload_after_days: 7 }
+        Lifecycle { expire_after_days: Some(90), noncurrent_expire_after_days: Some(30), abort_incomplete_upload_after_days: 7, prefixes: Vec::new() }
     }
 }
 
@@ -122,7 +125,7 @@ impl Bucket {
     }
 
     pub fn build(self, template: &mut Template) -> Result<BucketRef, CfnError> {
-        let l = self.lifecycle;
+        let l = &self.lifecycle;
         if l.noncurrent_expire_after_days.is_some() && !self.versioned {
             return Err(CfnError::invalid("s3::Bucket", "noncurrent-version expiry needs a versioned bucket"));
         }
@@ -137,17 +140,31 @@ impl Bucket {
         if matches!(self.encryption, BucketEncryption::Kms(_)) {
             rule.insert("BucketKeyEnabled", true);
         }
-        let mut lifecycle_rule = Map::new().with("Id", "ExpireInvocationLogs").with("Status", "Enabled");
-        if let Some(d) = l.expire_after_days {
-            lifecycle_rule.insert("ExpirationInDays", d);
+        let expiry = |id: String, prefix: Option<&str>| {
+            let mut rule = Map::new().with("Id", id).with("Status", "Enabled").with_opt("Prefix", prefix);
+            if let Some(d) = l.expire_after_days {
+                rule.insert("ExpirationInDays", d);
+            }
+            if let Some(d) = l.noncurrent_expire_after_days {
+                rule.insert("NoncurrentVersionExpiration", Map::new().with("NoncurrentDays", d));
+            }
+            rule
+        };
+        let abort = Map::new()
+            .with("Id", "AbortIncompleteUploads")
+            .with("Status", "Enabled")
+            .with("AbortIncompleteMultipartUpload", Map::new().with("DaysAfterInitiation", l.abort_incomplete_upload_after_days));
+        let mut rules = Vec::new();
+        if l.expire_after_days.is_some() || l.noncurrent_expire_after_days.is_some() {
+            if l.prefixes.is_empty() {
+                rules.push(Value::Map(expiry("ExpireObjects".into(), None)));
+            }
+            for (i, prefix) in l.prefixes.iter().enumerate() {
+                let with_slash = format!("{}/", prefix.trim_end_matches('/'));
+                rules.push(Value::Map(expiry(format!("ExpirePrefix{}", i + 1), Some(&with_slash))));
+            }
         }
-        if let Some(d) = l.noncurrent_expire_after_days {
-            lifecycle_rule.insert("NoncurrentVersionExpiration", Map::new().with("NoncurrentDays", d));
-        }
-        lifecycle_rule.insert(
-            "AbortIncompleteMultipartUpload",
-            Map::new().with("DaysAfterInitiation", l.abort_incomplete_upload_after_days),
-        );
+        rules.push(Value::Map(abort));
         let props = Map::new()
             .with_opt("BucketName", self.name)
             .with(
@@ -170,7 +187,7 @@ impl Bucket {
                 "VersioningConfiguration",
                 Map::new().with("Status", if self.versioned { "Enabled" } else { "Suspended" }),
             )
-            .with("LifecycleConfiguration", Map::new().with("Rules", Value::list([Value::Map(lifecycle_rule)])));
+            .with("LifecycleConfiguration", Map::new().with("Rules", Value::List(rules)));
         let mut resource = Resource::new("AWS::S3::Bucket", props);
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);

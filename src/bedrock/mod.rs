@@ -1,0 +1,6 @@
+//! Bedrock builders. CloudFormation has no resource type for model-invocation logging
+//! (aws-cdk issue 31478), so it is a custom resource backed by an inline Python handler.
+
+pub mod logging_config;
+
+pub use logging_config::{DataTypeFlags, InvocationLogging};

@@ -1,0 +1,307 @@
+//! Reading and checking a configuration file.
+
+use std::path::{Path, PathBuf};
+
+use super::model::Config;
+use crate::logs::log_group::{check_name as check_log_group_name, RETENTION_DAYS};
+
+/// What is wrong with a configuration, with enough context to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Syntax { file: String, line: Option<usize>, message: String },
+    #[error("{file}{}: `{key}` is {value}; {allowed}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid { file: String, line: Option<usize>, key: String, value: String, allowed: String },
+}
+
+impl ConfigError {
+    /// The key path the error is about, when it is about one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// Reads and checks `path`.
+pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses and checks configuration text; `file` names it in errors. An empty document is the
+/// default configuration.
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let config: Config = if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        Config::default()
+    } else {
+        serde_norway::from_str(text).map_err(|e| ConfigError::Syntax {
+            file: file.to_owned(),
+            line: e.location().map(|l| l.line()),
+            message: e.to_string(),
+        })?
+    };
+    let problems = validate(&config);
+    match problems.into_iter().next() {
+        None => Ok(config),
+        Some(p) => Err(ConfigError::Invalid { file: file.to_owned(), line: locate(text, &p.key), key: p.key, value: p.value, allowed: p.allowed }),
+    }
+}
+
+/// One invalid value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub value: String,
+    pub allowed: String,
+}
+
+fn problem(key: impl Into<String>, value: impl std::fmt::Display, allowed: impl Into<String>) -> Problem {
+    Problem { key: key.into(), value: value.to_string(), allowed: allowed.into() }
+}
+
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Every invalid value in `config`, in file order.
+pub fn validate(c: &Config) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let is_project = |s: &str| {
+        (1..=28).contains(&s.len())
+            && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+    };
+    if !is_project(&c.project) {
+        p.push(problem("project", quoted(&c.project), "allowed: 1-28 lowercase letters, digits and hyphens, not starting or ending with a hyphen"));
+    }
+    let stack_ok = (1..=100).contains(&c.stack_name.len())
+        && c.stack_name.starts_with(|ch: char| ch.is_ascii_alphabetic())
+        && c.stack_name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+    if !stack_ok {
+        p.push(problem("stack_name", quoted(&c.stack_name), "allowed: 1-100 letters, digits and hyphens, starting with a letter"));
+    }
+    if c.regions.is_empty() {
+        p.push(problem("regions", "empty", "list at least one region where Bedrock is used, e.g. [us-east-1]"));
+    }
+    for (i, r) in c.regions.iter().enumerate() {
+        if !is_region(r) {
+            p.push(problem(format!("regions[{i}]"), quoted(r), "allowed: an AWS region name such as us-east-1 or eu-central-1"));
+        } else if c.regions[..i].contains(r) {
+            p.push(problem(format!("regions[{i}]"), quoted(r), "each region may be listed once"));
+        }
+    }
+    for (i, m) in c.models.iter().enumerate() {
+        let ok = !m.is_empty() && m.len() <= 2048 && m.chars().all(|ch| ch.is_ascii_alphanumeric() || ".:/_-".contains(ch));
+        if !ok {
+            p.push(problem(format!("models[{i}]"), quoted(m), "allowed: a Bedrock model id or ARN such as anthropic.claude-3-5-haiku-20241022-v1:0"));
+        } else if c.models[..i].contains(m) {
+            p.push(problem(format!("models[{i}]"), quoted(m), "each model may be listed once"));
+        }
+    }
+    if c.tags.len() > 50 {
+        p.push(problem("tags", format!("{} tags", c.tags.len()), "at most 50 tags"));
+    }
+    for (k, v) in &c.tags {
+        if k.is_empty() || k.len() > 128 || k.to_ascii_lowercase().starts_with("aws:") {
+            p.push(problem(format!("tags.{k}"), "an invalid tag key", "tag keys are 1-128 characters and may not start with aws:"));
+        }
+        if v.len() > 256 {
+            p.push(problem(format!("tags.{k}"), format!("{} characters long", v.len()), "tag values are at most 256 characters"));
+        }
+    }
+    let l = &c.logging;
+    if check_log_group_name(&l.log_group_name).is_err() {
+        p.push(problem("logging.log_group_name", quoted(&l.log_group_name), "allowed: 1-512 characters of letters, digits and _ - / . #"));
+    }
+    if !RETENTION_DAYS.contains(&l.retention_days) {
+        p.push(problem("logging.retention_days", l.retention_days, format!("allowed: {}", join(RETENTION_DAYS))));
+    }
+    let d = &l.data_types;
+    if !(d.text || d.image || d.embedding || d.video == Some(true) || d.audio == Some(true)) {
+        p.push(problem("logging.data_types", "all false", "enable at least one of text, image, embedding, video, audio"));
+    }
+    for (key, prefix) in [("logging.s3_key_prefix", &l.s3_key_prefix), ("logging.large_data_key_prefix", &l.large_data_key_prefix)] {
+        let ok = !prefix.is_empty()
+            && prefix.len() <= 256
+            && !prefix.starts_with('/')
+            && !prefix.ends_with('/')
+            && !prefix.contains("//")
+            && prefix.chars().all(|ch| ch.is_ascii_alphanumeric() || "!-_.'()/".contains(ch));
+        if !ok {
+            p.push(problem(key, quoted(prefix), "allowed: 1-256 characters of letters, digits and ! - _ . ' ( ) /, without leading, trailing or double slashes"));
+        }
+    }
+    let b = &c.bucket;
+    if let Some(name) = &b.name {
+        if !is_bucket_name(name) {
+            p.push(problem("bucket.name", quoted(name), "allowed: 3-63 lowercase letters, digits, hyphens and dots, starting and ending with a letter or digit"));
+        }
+    }
+    for (key, days) in [
+        ("bucket.expire_after_days", b.expire_after_days),
+        ("bucket.noncurrent_expire_after_days", b.noncurrent_expire_after_days),
+        ("bucket.abort_incomplete_upload_after_days", b.abort_incomplete_upload_after_days),
+    ] {
+        if !(1..=36_500).contains(&days) {
+            p.push(problem(key, days, "allowed: 1 to 36500 days"));
+        }
+    }
+    for (i, e) in c.alerts.emails.iter().enumerate() {
+        if !crate::sns::topic::is_plausible_email(e) {
+            p.push(problem(format!("alerts.emails[{i}]"), quoted(e), "allowed: an e-mail address such as ops@example.com"));
+        }
+    }
+    let t = &c.alerts.thresholds;
+    for (key, v) in [
+        ("alerts.thresholds.tokens_per_hour", t.tokens_per_hour),
+        ("alerts.thresholds.errors_per_5_minutes", t.errors_per_5_minutes),
+        ("alerts.thresholds.invocations_per_hour", t.invocations_per_hour),
+        ("alerts.thresholds.average_latency_ms", t.average_latency_ms),
+    ] {
+        if v == 0 || v > 1_000_000_000_000 {
+            p.push(problem(key, v, "allowed: a whole number from 1 to 1000000000000"));
+        }
+    }
+    if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
+        p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
+    }
+    if !(1..=10_000).contains(&c.dashboard.recent_invocations) {
+        p.push(problem("dashboard.recent_invocations", c.dashboard.recent_invocations, "allowed: 1 to 10000"));
+    }
+    p
+}
+
+fn join(values: &[u32]) -> String {
+    values.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-3`.
+pub fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else { return false };
+    (3..=4).contains(&parts.len())
+        && first.len() == 2
+        && first.chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_digit())
+}
+
+/// S3 general-purpose bucket naming rules.
+pub fn is_bucket_name(n: &str) -> bool {
+    (3..=63).contains(&n.len())
+        && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && n.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && n.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && !n.contains("..")
+        && !n.starts_with("xn--")
+        && !n.ends_with("-s3alias")
+        && n.split('.').count() != 4
+}
+
+/// The line (1-based) of `key_path` (`alerts.thresholds.tokens_per_hour`, `regions[1]`) in the
+/// YAML text, found by following the keys' indentation; `None` when it cannot be found (e.g. the
+/// key was not written and the default is at fault).
+pub fn locate(text: &str, key_path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0usize;
+    let mut min_indent = 0usize;
+    let mut found = None;
+    for segment in key_path.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let hit = (from..lines.len()).find(|&i| {
+            let line = lines[i];
+            let indent = line.len() - line.trim_start().len();
+            let t = line.trim_start();
+            indent >= min_indent && (t.starts_with(&format!("{name}:")) || t.starts_with(&format!("\"{name}\":")))
+        })?;
+        found = Some(hit + 1);
+        min_indent = lines[hit].len() - lines[hit].trim_start().len() + 1;
+        from = hit + 1;
+        if let Some(index) = index {
+            let items: Vec<usize> = (from..lines.len())
+                .take_while(|&i| {
+                    let l = lines[i];
+                    l.trim().is_empty() || l.len() - l.trim_start().len() >= min_indent || l.trim_start().starts_with('-')
+                })
+                .filter(|&i| lines[i].trim_start().starts_with('-'))
+                .collect();
+            if let Some(&item) = items.get(index) {
+                found = Some(item + 1);
+            } else if lines[hit].contains('[') {
+                found = Some(hit + 1);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_default() {
+        assert_eq!(parse("", "c.yaml").unwrap(), Config::default());
+        assert_eq!(parse("# only a comment\n", "c.yaml").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_line() {
+        let err = parse("project: x\nlogging:\n  retention: 30\n", "c.yaml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("c.yaml:3"), "{msg}");
+        assert!(msg.contains("unknown field `retention`"), "{msg}");
+        assert!(msg.contains("retention_days"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_values_name_key_value_allowed_and_line() {
+        let err = parse("regions: [us-east-1]\nlogging:\n  retention_days: 31\n", "c.yaml").unwrap_err();
+        match &err {
+            ConfigError::Invalid { key, value, allowed, line, .. } => {
+                assert_eq!(key, "logging.retention_days");
+                assert_eq!(value, "31");
+                assert!(allowed.contains("30, 60"), "{allowed}");
+                assert_eq!(*line, Some(3));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_items_are_located() {
+        let text = "regions:\n  - us-east-1\n  - mars-1\n";
+        let err = parse(text, "c.yaml").unwrap_err();
+        assert_eq!(err.key(), Some("regions[1]"));
+        assert!(err.to_string().starts_with("c.yaml:3:"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_are_reported_not_panicked() {
+        for bad in ["regions: 5", "alerts:\n  thresholds:\n    tokens_per_hour: -1", "logging: [1, 2]", "- a\n- b", "project: [", "tags: {a: {b: c}}"] {
+            assert!(parse(bad, "c.yaml").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regions_and_buckets() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in ["us-east", "useast1", "US-EAST-1", "us--1", "mars-1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+        assert!(is_bucket_name("my-logs.example"));
+        assert!(!is_bucket_name("My_Logs"));
+        assert!(!is_bucket_name("192.168.1.1"));
+    }
+}

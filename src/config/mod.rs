@@ -1,0 +1,11 @@
+//! The user's configuration: a YAML file where every key is optional and unknown keys are errors.
+//!
+//! Parsing is two steps, as in ripgrep and typos: serde turns the text into [`Config`] (type
+//! errors carry the key path and line), then [`Config::validate`] checks values against what AWS
+//! accepts and names the key, the bad value and what is allowed. Nothing downstream re-checks.
+
+mod load;
+mod model;
+
+pub use load::{load_file, parse, ConfigError};
+pub use model::*;

@@ -1,0 +1,79 @@
+//! The operations dashboard of the design document, in the primary region, with a section per
+//! region: invocations, tokens by model, latency (average and p99), errors and throttles, the
+//! alarms, and the most recent invocations from the logs.
+
+use crate::cfn::{CfnError, Template, Value};
+use crate::cloudwatch::dashboard::bedrock_per_model;
+use crate::cloudwatch::{AlarmRef, Dashboard, DashboardRef, Metric, MetricSource, Stat, Widget};
+use crate::config::Config;
+
+const PERIOD: u32 = 300;
+
+/// One line per listed model, or every model through SEARCH when none are listed.
+fn by_model(config: &Config, metric: &str, stat: Stat, region: &str) -> Vec<MetricSource> {
+    if config.models.is_empty() {
+        vec![bedrock_per_model(metric, stat, PERIOD)]
+    } else {
+        config
+            .models
+            .iter()
+            .map(|m| MetricSource::Metric(Metric::bedrock(metric).model(m).stat(stat).period(PERIOD).label(format!("{m} {}", stat.name())).region(region)))
+            .collect()
+    }
+}
+
+/// The query of the recent-invocations table: who called which model with how many tokens.
+pub fn recent_invocations_query(limit: u32) -> String {
+    format!(
+        "fields @timestamp, identity.arn, modelId, operation, input.inputTokenCount, output.outputTokenCount\n| sort @timestamp desc\n| limit {limit}"
+    )
+}
+
+pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, log_group: Value) -> Vec<Widget> {
+    let title = |t: &str| if single_region { t.to_owned() } else { format!("{t} ({region})") };
+    let mut tokens = by_model(config, "InputTokenCount", Stat::Sum, region);
+    tokens.extend(by_model(config, "OutputTokenCount", Stat::Sum, region));
+    let mut latency = by_model(config, "InvocationLatency", Stat::Average, region);
+    latency.extend(by_model(config, "InvocationLatency", Stat::Percentile(99.0), region));
+    let mut errors = by_model(config, "InvocationClientErrors", Stat::Sum, region);
+    errors.extend(by_model(config, "InvocationServerErrors", Stat::Sum, region));
+    errors.extend(by_model(config, "InvocationThrottles", Stat::Sum, region));
+    let t = &config.alerts.thresholds;
+    let mut widgets = Vec::new();
+    if !single_region {
+        widgets.push(Widget::text(format!("## {region}")).size(24, 1));
+    }
+    widgets.extend([
+        Widget::graph(title("Invocations"), by_model(config, "Invocations", Stat::Sum, region)).y_label("Invocations / 5 min"),
+        Widget::graph(title("Input and output tokens by model"), tokens).y_label("Tokens / 5 min"),
+        Widget::graph(title("Latency, average and p99"), latency)
+            .y_label("Milliseconds")
+            .threshold_line("High-latency alarm", t.average_latency_ms as f64),
+        Widget::graph(title("Client errors, server errors and throttles"), errors).stacked().y_label("Count / 5 min"),
+        Widget::logs(title("Recent invocations"), vec![log_group], recent_invocations_query(config.dashboard.recent_invocations)),
+    ]);
+    widgets.into_iter().map(|w| w.in_region(region)).collect()
+}
+
+pub fn build(template: &mut Template, config: &Config, log_group: Value, alarms: &[AlarmRef]) -> Result<DashboardRef, CfnError> {
+    let primary = config.primary_region();
+    let single = config.regions.len() == 1;
+    let intro = format!(
+        "# Bedrock usage: {}\nInvocations, tokens, latency and errors of Amazon Bedrock in {}, from the `AWS/Bedrock` metrics and the invocation log group `{}`. Alarms notify the alert topic of each region's stack.",
+        config.project,
+        config.regions.join(", "),
+        config.logging.log_group_name
+    );
+    let mut dashboard = Dashboard::new("OperationsDashboard", config.dashboard.name.as_str())
+        .widget(Widget::text(intro))
+        .widget(Widget::alarm_status(format!("Alarms ({primary})"), alarms.iter().map(AlarmRef::arn).collect()).in_region(primary));
+    for region in &config.regions {
+        // Other regions' log groups have the same configured name; only the primary's is a
+        // resource of this stack.
+        let group = if region == primary { log_group.clone() } else { Value::str(config.logging.log_group_name.as_str()) };
+        for w in widgets_for_region(config, region, single, group) {
+            dashboard = dashboard.widget(w);
+        }
+    }
+    dashboard.build(template)
+}

@@ -1,0 +1,95 @@
+//! The Bedrock monitoring stack: composes the service builders into one template per region.
+//!
+//! This module decides *what* the stack contains and how the pieces are wired; it never writes
+//! raw resource properties (the builders do). Each file is one concern: encryption, storage,
+//! delivery, alerts, dashboard.
+
+pub mod alerts;
+pub mod dashboard;
+pub mod delivery;
+pub mod encryption;
+pub mod storage;
+
+use crate::cfn::{CfnError, Map, Output, Template, Value};
+use crate::config::Config;
+use crate::lambda::function::Function;
+
+/// One synthesized stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    pub region: String,
+    pub template: Template,
+}
+
+/// Resource types that accept `Tags` as a list of Key/Value pairs.
+const TAGGABLE: &[&str] = &[
+    "AWS::S3::Bucket",
+    "AWS::IAM::Role",
+    "AWS::Logs::LogGroup",
+    "AWS::SNS::Topic",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Function",
+    "AWS::CloudWatch::Alarm",
+];
+
+/// Every stack the configuration asks for, primary region first.
+pub fn stacks(config: &Config) -> Result<Vec<Stack>, CfnError> {
+    config
+        .regions
+        .iter()
+        .map(|region| Ok(Stack { name: config.stack_name_for(region), region: region.clone(), template: build(config, region)? }))
+        .collect()
+}
+
+/// The template of one region's stack.
+pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
+    let primary = region == config.primary_region();
+    let mut t = Template::new(format!(
+        "bedrock-watch: Amazon Bedrock invocation logging, alarms{} for {} in {region}",
+        if primary && config.dashboard.enabled { " and dashboard" } else { "" },
+        config.project
+    ));
+    let handler_log_group = Function::log_group_name("InvocationLoggingHandler");
+    let key = encryption::stack_key(&mut t, &[Value::str(config.logging.log_group_name.as_str()), handler_log_group])?;
+    let storage = storage::build(&mut t, config, &key)?;
+    let delivery = delivery::build(&mut t, config, &storage, &key)?;
+    let alerts = alerts::build(&mut t, config, region, &key)?;
+    let dashboard = if primary && config.dashboard.enabled {
+        Some(dashboard::build(&mut t, config, storage.log_group.name(), &alerts.alarms)?)
+    } else {
+        None
+    };
+
+    let mut outputs = vec![
+        ("LogBucketName", "S3 bucket with invocation logs and large payloads (retained on stack deletion)", storage.bucket.name()),
+        ("InvocationLogGroupName", "CloudWatch Logs group with invocation logs (retained on stack deletion)", storage.log_group.name()),
+        ("AlertTopicArn", "SNS topic the alarms notify", alerts.topic.arn()),
+        ("DeliveryRoleArn", "Role Bedrock assumes to deliver invocation logs", delivery.role.arn()),
+        ("EncryptionKeyArn", "KMS key encrypting logs, bucket and topic (retained on stack deletion)", key.arn()),
+    ];
+    if let Some(d) = &dashboard {
+        outputs.insert(0, ("DashboardUrl", "Operations dashboard", d.url()));
+    }
+    for (name, description, value) in outputs {
+        t.add_output(name, Output { description: Some(description.to_owned()), value, export_name: None })?;
+    }
+    apply_tags(&mut t, config);
+    Ok(t)
+}
+
+/// Tags every taggable resource with the configured tags plus `ManagedBy: bedrock-watch`, sorted
+/// by key so output is stable.
+fn apply_tags(t: &mut Template, config: &Config) {
+    let mut tags: Vec<(&str, &str)> = config.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if !config.tags.contains_key("ManagedBy") {
+        tags.push(("ManagedBy", "bedrock-watch"));
+    }
+    tags.sort();
+    let list = Value::list(tags.iter().map(|(k, v)| Value::Map(Map::new().with("Key", *k).with("Value", *v))));
+    for (_, r) in &mut t.resources {
+        if TAGGABLE.contains(&r.resource_type.as_str()) {
+            r.properties.insert("Tags", list.clone());
+        }
+    }
+}
