@@ -12,3 +12,6 @@ pub mod lambda;
 pub mod config;
 pub mod bedrock;
 pub mod monitoring;
+pub mod checks;
+pub mod cli;
+pub mod synth;

@@ -10,7 +10,7 @@ pub mod value;
 pub use render::{render, Format};
 pub use template::{Output, Parameter, RemovalPolicy, Resource, ResourceRef, Template};
 pub use template::logical_id_fragment;
-pub use value::{Intrinsic, Map, Pseudo, RefTarget, Sub, Value};
+pub use value::{sub_references as sub_references_of, Intrinsic, Map, Pseudo, RefTarget, Sub, Value};
 
 /// Errors in building or validating a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,84 @@
+//! Secure defaults: encryption at rest everywhere, TLS-only and private buckets, log retention
+//! set, and audit data (logs, bucket, key) retained when the stack goes.
+
+use crate::cfn::{Template, Value};
+
+use super::{finding, Check, Finding};
+
+pub fn check(t: &Template) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut flag = |id: &str, msg: &str| out.push(finding(Check::Security, id, msg));
+    for (id, r) in &t.resources {
+        let p = &r.properties;
+        match r.resource_type.as_str() {
+            "AWS::S3::Bucket" => {
+                if p.get("BucketEncryption").is_none() {
+                    flag(id, "bucket is not encrypted");
+                }
+                let block = p.get("PublicAccessBlockConfiguration").and_then(Value::as_map);
+                let all_blocked = block.is_some_and(|b| {
+                    ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]
+                        .iter()
+                        .all(|k| b.get(k) == Some(&Value::Bool(true)))
+                });
+                if !all_blocked {
+                    flag(id, "bucket does not block all public access");
+                }
+                let versioning = p.get("VersioningConfiguration").and_then(Value::as_map).and_then(|v| v.get("Status")).and_then(Value::as_str);
+                if versioning != Some("Enabled") {
+                    flag(id, "bucket is not versioned");
+                }
+                if !r.is_retained() || r.update_replace_policy != Some(crate::cfn::RemovalPolicy::Retain) {
+                    flag(id, "bucket is not retained on stack deletion and replacement");
+                }
+                if !t.resources_of_type("AWS::S3::BucketPolicy").any(|(_, bp)| denies_insecure_transport(&bp.properties, id)) {
+                    flag(id, "no bucket policy denies requests without TLS");
+                }
+            }
+            "AWS::Logs::LogGroup" => {
+                if p.get("RetentionInDays").is_none() {
+                    flag(id, "log group keeps logs forever: set a retention");
+                }
+                if p.get("KmsKeyId").is_none() {
+                    flag(id, "log group is not encrypted with a customer-managed key");
+                }
+            }
+            "AWS::SNS::Topic" => match p.get("KmsMasterKeyId") {
+                None => flag(id, "topic is not encrypted"),
+                Some(Value::Str(s)) if s == "alias/aws/sns" => {
+                    flag(id, "topic uses the AWS-managed key, which CloudWatch alarms cannot publish with")
+                }
+                _ => {}
+            },
+            "AWS::KMS::Key" => {
+                if p.get("EnableKeyRotation") != Some(&Value::Bool(true)) {
+                    flag(id, "key rotation is off");
+                }
+                if !r.is_retained() {
+                    flag(id, "key is not retained: retained logs encrypted with it would become unreadable");
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn denies_insecure_transport(policy: &crate::cfn::Map, bucket_id: &str) -> bool {
+    let for_bucket = policy.get("Bucket").and_then(Value::as_intrinsic).is_some_and(|f| {
+        matches!(f, crate::cfn::Intrinsic::Ref(crate::cfn::RefTarget::Logical(id)) if id == bucket_id)
+    });
+    let statements = policy.get("PolicyDocument").and_then(Value::as_map).and_then(|d| d.get("Statement")).and_then(Value::as_list);
+    for_bucket
+        && statements.into_iter().flatten().filter_map(Value::as_map).any(|s| {
+            let insecure = s
+                .get("Condition")
+                .and_then(Value::as_map)
+                .and_then(|c| c.get("Bool"))
+                .and_then(Value::as_map)
+                .and_then(|b| b.get("aws:SecureTransport"))
+                .and_then(Value::as_str)
+                == Some("false");
+            s.get("Effect").and_then(Value::as_str) == Some("Deny") && insecure
+        })
+}

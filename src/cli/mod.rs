@@ -1,0 +1,212 @@
+//! The command line: parses arguments, calls the library, prints, and maps the outcome to an exit
+//! code (0 ok, 1 findings or stale templates, 2 bad usage or bad config). No logic lives here
+//! that a library caller could not reach.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cfn::Format;
+use crate::config::{self, Config};
+use crate::iam::policy::WILDCARD_EXCEPTIONS;
+use crate::synth::{self, Rendered};
+
+#[derive(Debug, Parser)]
+#[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write one template per region's stack (default into templates/).
+    Synth {
+        /// Configuration file (YAML). Without it the built-in defaults apply.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long, short, default_value = "templates")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
+        format: OutputFormat,
+        /// Write nothing; exit 1 and name the files that differ from what would be written.
+        #[arg(long)]
+        check: bool,
+        /// Print the templates to standard output instead of writing files.
+        #[arg(long, conflicts_with = "check")]
+        stdout: bool,
+    },
+    /// Run the built-in checks and print findings and the declared least-privilege exceptions.
+    Validate {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the configuration file.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Yaml => Format::Yaml,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// Outcome of a command, mapped to an exit code in one place.
+#[derive(Debug)]
+pub enum Outcome {
+    Ok,
+    /// Findings, stale templates: something for the user to fix in what they asked for.
+    Failed,
+}
+
+/// An error for the top-level report: what went wrong and what to do.
+#[derive(Debug)]
+pub struct Report {
+    pub message: String,
+    pub help: Option<String>,
+    pub code: u8,
+}
+
+impl Report {
+    fn usage(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Report { message: message.into(), help: Some(help.into()), code: 2 }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(cli, &mut out) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(report) => {
+            let _ = out.flush();
+            eprintln!("error: {}", report.message);
+            if let Some(help) = report.help {
+                eprintln!("help: {help}");
+            }
+            ExitCode::from(report.code)
+        }
+    }
+}
+
+/// Runs a parsed command, writing its normal output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
+    match cli.command {
+        Command::Schema => {
+            writeln!(out, "{}", config::schema()).map_err(io_report)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Synth { config, out: dir, format, check, stdout } => {
+            let config = load(config.as_deref())?;
+            let rendered = synthesize(&config, format.into())?;
+            if report_findings(&rendered, out)? {
+                writeln!(out, "synth refused to write templates that fail the checks; run `bedrock-watch validate` for details").map_err(io_report)?;
+                return Ok(Outcome::Failed);
+            }
+            for r in &rendered {
+                for w in &r.warnings {
+                    eprintln!("warning: {}: {w}", r.file_name);
+                }
+            }
+            if stdout {
+                for r in &rendered {
+                    out.write_all(r.content.as_bytes()).map_err(io_report)?;
+                }
+                return Ok(Outcome::Ok);
+            }
+            if check {
+                let stale = synth::stale(&rendered, &dir);
+                for s in &stale {
+                    writeln!(out, "stale: {s}").map_err(io_report)?;
+                }
+                if stale.is_empty() {
+                    writeln!(out, "{} template(s) in {} are up to date", rendered.len(), dir.display()).map_err(io_report)?;
+                    return Ok(Outcome::Ok);
+                }
+                writeln!(out, "run `bedrock-watch synth{}` and commit the result", config_flag_hint()).map_err(io_report)?;
+                return Ok(Outcome::Failed);
+            }
+            let paths = synth::write(&rendered, &dir).map_err(|e| Report { message: e.to_string(), help: Some("check that the output folder is writable".into()), code: 2 })?;
+            for (p, r) in paths.iter().zip(&rendered) {
+                writeln!(out, "wrote {} (stack {}, {} bytes)", p.display(), r.stack_name, r.content.len()).map_err(io_report)?;
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Validate { config } => {
+            let config = load(config.as_deref())?;
+            let rendered = synthesize(&config, Format::Yaml)?;
+            let failed = report_findings(&rendered, out)?;
+            for r in &rendered {
+                for w in &r.warnings {
+                    writeln!(out, "warning: {}: {w}", r.stack_name).map_err(io_report)?;
+                }
+            }
+            writeln!(out, "Declared least-privilege exceptions (Resource \"*\" where AWS offers no resource-level permission):").map_err(io_report)?;
+            for e in WILDCARD_EXCEPTIONS {
+                let actions = if e.actions.is_empty() { "key policy statements".to_owned() } else { e.actions.join(", ") };
+                writeln!(out, "  - {}: {actions}\n    reason: {}", e.name, e.reason).map_err(io_report)?;
+            }
+            if failed {
+                return Ok(Outcome::Failed);
+            }
+            writeln!(out, "ok: {} stack(s) pass the least-privilege, completeness and security checks", rendered.len()).map_err(io_report)?;
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn config_flag_hint() -> &'static str {
+    " [--config FILE]"
+}
+
+fn load(path: Option<&Path>) -> Result<Config, Report> {
+    match path {
+        None => Ok(Config::default()),
+        Some(p) => config::load_file(p).map_err(|e| {
+            let help = match &e {
+                config::ConfigError::Read { .. } => "pass an existing file with --config, or leave it out to use the defaults".to_owned(),
+                _ => "see `bedrock-watch schema` for every key and its allowed values".to_owned(),
+            };
+            Report::usage(e.to_string(), help)
+        }),
+    }
+}
+
+fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, Report> {
+    synth::synthesize(config, format).map_err(|e| Report {
+        message: e.to_string(),
+        help: Some("this is a bug in bedrock-watch if the config passed validation; please report it with your config".into()),
+        code: 2,
+    })
+}
+
+/// Prints findings; true when there were any.
+fn report_findings(rendered: &[Rendered], out: &mut dyn Write) -> Result<bool, Report> {
+    let mut any = false;
+    for r in rendered {
+        for f in &r.findings {
+            writeln!(out, "{}: {f}", r.stack_name).map_err(io_report)?;
+            any = true;
+        }
+    }
+    Ok(any)
+}
+
+fn io_report(e: std::io::Error) -> Report {
+    Report { message: format!("cannot write output: {e}"), help: None, code: 2 }
+}

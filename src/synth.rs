@@ -1,0 +1,107 @@
+//! Synthesis as a library function: config in, rendered and checked templates out. The CLI's
+//! `synth` and `validate`, the tests and the benchmarks all go through here.
+
+use std::path::{Path, PathBuf};
+
+use crate::cfn::validate::{size_warning, validate};
+use crate::cfn::{render, CfnError, Format};
+use crate::checks::{self, Finding};
+use crate::config::Config;
+use crate::monitoring;
+
+/// One stack's rendered template with what the checks found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub stack_name: String,
+    pub region: String,
+    pub file_name: String,
+    pub content: String,
+    /// Things to know that do not stop synthesis (e.g. the template must be staged in S3).
+    pub warnings: Vec<String>,
+    /// Check failures; a template with findings is never written.
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("stack {stack}: {source}")]
+    Build { stack: String, source: CfnError },
+    #[error("stack {stack}: the template is not valid CloudFormation:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid { stack: String, problems: Vec<CfnError> },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Builds, validates, checks and renders every stack of `config`.
+pub fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, SynthError> {
+    let stacks = monitoring::stacks(config).map_err(|source| SynthError::Build { stack: config.stack_name.clone(), source })?;
+    let primary = config.primary_region().to_owned();
+    stacks
+        .into_iter()
+        .map(|stack| {
+            let problems = validate(&stack.template);
+            if !problems.is_empty() {
+                return Err(SynthError::Invalid { stack: stack.name, problems });
+            }
+            let content = render(&stack.template, format);
+            let warnings = size_warning(&content).into_iter().collect();
+            let findings = checks::run(&stack.template, config, stack.region == primary);
+            Ok(Rendered {
+                file_name: format!("{}.{}", stack.name, format.extension()),
+                stack_name: stack.name,
+                region: stack.region,
+                content,
+                warnings,
+                findings,
+            })
+        })
+        .collect()
+}
+
+/// Writes each template into `dir` (created if missing) and returns the paths. Callers refuse
+/// to write templates with findings before calling this.
+pub fn write(rendered: &[Rendered], dir: &Path) -> Result<Vec<PathBuf>, SynthError> {
+    std::fs::create_dir_all(dir).map_err(|source| SynthError::Write { path: dir.to_owned(), source })?;
+    rendered
+        .iter()
+        .map(|r| {
+            let path = dir.join(&r.file_name);
+            // Leave an identical file alone so its modification time only changes with content.
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(r.content.as_str()) {
+                std::fs::write(&path, &r.content).map_err(|source| SynthError::Write { path: path.clone(), source })?;
+            }
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Why a file in the output folder is not what synthesis would write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    Missing(PathBuf),
+    Differs(PathBuf),
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stale::Missing(p) => write!(f, "{} is missing", p.display()),
+            Stale::Differs(p) => write!(f, "{} differs from what synth would write", p.display()),
+        }
+    }
+}
+
+/// The files in `dir` that do not match `rendered` (for `synth --check` in CI).
+pub fn stale(rendered: &[Rendered], dir: &Path) -> Vec<Stale> {
+    rendered
+        .iter()
+        .filter_map(|r| {
+            let path = dir.join(&r.file_name);
+            match std::fs::read_to_string(&path) {
+                Err(_) => Some(Stale::Missing(path)),
+                Ok(existing) if existing != r.content => Some(Stale::Differs(path)),
+                Ok(_) => None,
+            }
+        })
+        .collect()
+}
