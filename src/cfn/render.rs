@@ -359,7 +359,8 @@ pub fn embedded_json(value: &Value) -> Value {
     let mut has_refs = false;
     value.walk(&mut |v| has_refs |= matches!(v, Value::Fn(_)));
     let json = to_json_with_placeholders(value, has_refs);
-    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    let mut text = String::new();
+    write_readable_json(&json, 0, &mut text);
     if has_refs {
         Value::Fn(Box::new(Intrinsic::Sub { template: text, variables: Vec::new() }))
     } else {
@@ -385,5 +386,67 @@ fn to_json_with_placeholders(value: &Value, escape: bool) -> serde_json::Value {
             Intrinsic::Sub { template, variables } if variables.is_empty() => template.clone(),
             _ => "${UnsupportedIntrinsicInEmbeddedJson}".to_owned(),
         }),
+    }
+}
+
+/// Pretty JSON that stays short: objects get a line per key, but a value whose compact form
+/// fits on a line (a metric row, a small object) stays on one line. Dashboard bodies count toward
+/// the template size limit, and a metric per line reads better in a diff than a token per line.
+fn write_readable_json(v: &serde_json::Value, indent: usize, out: &mut String) {
+    use serde_json::Value as J;
+    const INLINE_WIDTH: usize = 100;
+    let compact = serde_json::to_string(v).unwrap_or_default();
+    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
+    match v {
+        J::Object(m) if !m.is_empty() && (compact.len() + indent > INLINE_WIDTH || m.values().any(|x| x.is_object() && x.as_object().is_some_and(|o| o.len() > 2))) => {
+            out.push_str("{\n");
+            for (i, (k, x)) in m.iter().enumerate() {
+                pad(indent + 2, out);
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push_str(": ");
+                write_readable_json(x, indent + 2, out);
+                if i + 1 < m.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(indent, out);
+            out.push('}');
+        }
+        J::Array(a) if !a.is_empty() && compact.len() + indent > INLINE_WIDTH => {
+            out.push_str("[\n");
+            for (i, x) in a.iter().enumerate() {
+                pad(indent + 2, out);
+                write_readable_json(x, indent + 2, out);
+                if i + 1 < a.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            pad(indent, out);
+            out.push(']');
+        }
+        _ => out.push_str(&compact),
+    }
+}
+
+#[cfg(test)]
+mod embedded_json_tests {
+    use super::*;
+    use crate::cfn::value::Map;
+
+    #[test]
+    fn embedded_json_round_trips_and_keeps_short_values_inline() {
+        let v = Value::Map(
+            Map::new()
+                .with("widgets", Value::list([Value::Map(Map::new().with("type", "metric").with("metrics", Value::list([Value::list(["AWS/Bedrock", "Invocations"])])).with("text", "a ${literal}"))]))
+                .with("region", Value::pseudo(crate::cfn::Pseudo::Region)),
+        );
+        let Value::Fn(f) = embedded_json(&v) else { panic!("expected a Sub") };
+        let Intrinsic::Sub { template, .. } = *f else { panic!("expected a Sub") };
+        assert!(template.contains("[[\"AWS/Bedrock\",\"Invocations\"]]"), "{template}");
+        assert!(template.contains("a ${!literal}"), "{template}");
+        let parsed: serde_json::Value = serde_json::from_str(&template).unwrap();
+        assert_eq!(parsed["region"], "${AWS::Region}");
     }
 }

@@ -7,5 +7,5 @@
 mod load;
 mod model;
 
-pub use load::{load_file, parse, ConfigError};
+pub use load::{load_file, parse, validate as load_problems, ConfigError};
 pub use model::*;

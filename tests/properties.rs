@@ -1,0 +1,171 @@
+//! Properties over generated configurations: every valid config synthesizes a template that
+//! passes the checks with every reference resolved; output is deterministic; YAML and JSON
+//! renderings agree after a round trip through a YAML parser; bad input is an error, not a panic.
+
+use std::collections::BTreeMap;
+
+use bedrock_watch::cfn::validate::validate;
+use bedrock_watch::cfn::{render, Format};
+use bedrock_watch::config::{self, Config};
+use bedrock_watch::logs::log_group::RETENTION_DAYS;
+use bedrock_watch::{monitoring, synth};
+use proptest::prelude::*;
+
+const REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-central-1", "eu-west-1", "ap-northeast-1", "ap-southeast-2", "ca-central-1"];
+
+fn model_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("anthropic.claude-3-5-haiku-20241022-v1:0".to_owned()),
+        Just("amazon.nova-pro-v1:0".to_owned()),
+        Just("meta.llama3-1-70b-instruct-v1:0".to_owned()),
+        "[a-z]{2,8}\\.[a-z0-9-]{1,20}(:[0-9])?",
+    ]
+}
+
+fn config_strategy() -> impl Strategy<Value = Config> {
+    let regions = proptest::sample::subsequence(REGIONS, 1..=3).prop_shuffle();
+    let models = proptest::collection::btree_set(model_id(), 0..4);
+    let retention = proptest::sample::select(RETENTION_DAYS);
+    let thresholds = (1u64..10_000_000, 1u64..10_000, 1u64..1_000_000, 1u64..600_000);
+    let emails = proptest::collection::vec("[a-z]{1,10}@[a-z]{1,10}\\.(com|org|io)", 0..3);
+    let tags = proptest::collection::btree_map("[A-Z][a-zA-Z]{0,15}", "[a-zA-Z0-9 _.-]{0,30}", 0..4);
+    let data = (any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(any::<bool>()));
+    let names = ("[a-z][a-z0-9-]{0,20}[a-z0-9]", "[A-Za-z][A-Za-z0-9-]{0,30}", "/[a-z]{1,10}(/[a-z0-9_.-]{1,12}){0,3}");
+    let misc = (any::<bool>(), any::<bool>(), proptest::option::of("[a-z][a-z0-9-]{5,40}[a-z0-9]"), 1u32..1000, 1u32..400);
+    (regions, models, retention, thresholds, emails, tags, data, names, misc).prop_map(
+        |(regions, models, retention, t, emails, tags, (text, image, embedding, video), (project, stack, group), (dash, adopt, bucket, expire, recent))| {
+            let mut c = Config::default();
+            c.regions = regions.into_iter().map(str::to_owned).collect();
+            c.models = models.into_iter().collect();
+            c.logging.retention_days = retention;
+            c.logging.log_group_name = group;
+            c.logging.data_types.text = text || !(image || embedding);
+            c.logging.data_types.image = image;
+            c.logging.data_types.embedding = embedding;
+            c.logging.data_types.video = video;
+            c.logging.adopt_existing = adopt;
+            c.alerts.thresholds.tokens_per_hour = t.0;
+            c.alerts.thresholds.errors_per_5_minutes = t.1;
+            c.alerts.thresholds.invocations_per_hour = t.2;
+            c.alerts.thresholds.average_latency_ms = t.3;
+            c.alerts.emails = emails;
+            c.tags = tags.into_iter().collect::<BTreeMap<_, _>>();
+            c.project = project;
+            c.stack_name = stack;
+            c.bucket.name = bucket;
+            c.bucket.expire_after_days = expire;
+            c.dashboard.enabled = dash;
+            c.dashboard.recent_invocations = recent;
+            c
+        },
+    )
+}
+
+/// YAML parsed back, with short-form tags turned into the long form JSON uses.
+fn yaml_to_json(v: &serde_norway::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    use serde_norway::Value as Y;
+    match v {
+        Y::Null => J::Null,
+        Y::Bool(b) => J::Bool(*b),
+        Y::Number(n) => n.as_i64().map(J::from).or_else(|| n.as_f64().map(J::from)).unwrap_or(J::Null),
+        Y::String(s) => J::String(s.clone()),
+        Y::Sequence(s) => J::Array(s.iter().map(yaml_to_json).collect()),
+        Y::Mapping(m) => J::Object(m.iter().map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), yaml_to_json(v))).collect()),
+        Y::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let inner = yaml_to_json(&t.value);
+            let (key, value) = match name {
+                "Ref" | "Condition" => (name.to_owned(), inner),
+                "GetAtt" => {
+                    let s = inner.as_str().unwrap_or_default().to_owned();
+                    let (a, b) = s.split_once('.').unwrap_or((&s, ""));
+                    ("Fn::GetAtt".to_owned(), serde_json::json!([a, b]))
+                }
+                other => (format!("Fn::{other}"), inner),
+            };
+            J::Object([(key, value)].into_iter().collect())
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn every_valid_config_synthesizes_clean_templates(config in config_strategy()) {
+        prop_assert!(config::load_problems(&config).is_empty(), "generator made an invalid config: {:?}", config::load_problems(&config));
+        let rendered = synth::synthesize(&config, Format::Yaml).expect("valid config must synthesize");
+        prop_assert_eq!(rendered.len(), config.regions.len());
+        for r in &rendered {
+            prop_assert!(r.findings.is_empty(), "{}: {:?}", r.stack_name, r.findings);
+        }
+        for stack in monitoring::stacks(&config).unwrap() {
+            prop_assert!(validate(&stack.template).is_empty(), "{:?}", validate(&stack.template));
+        }
+    }
+
+    #[test]
+    fn rendering_is_deterministic_and_round_trips(config in config_strategy()) {
+        let region = config.primary_region().to_owned();
+        let a = monitoring::build(&config, &region).unwrap();
+        let b = monitoring::build(&config.clone(), &region).unwrap();
+        let yaml = render(&a, Format::Yaml);
+        prop_assert_eq!(&yaml, &render(&b, Format::Yaml));
+        let json: serde_json::Value = serde_json::from_str(&render(&a, Format::Json)).unwrap();
+        let reparsed: serde_norway::Value = serde_norway::from_str(&yaml).expect("rendered YAML parses");
+        prop_assert_eq!(yaml_to_json(&reparsed), json);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = config::parse(&text, "fuzz.yaml");
+    }
+
+    #[test]
+    fn arbitrary_yaml_documents_are_an_error_or_a_clean_stack(doc in yaml_document()) {
+        let text = serde_norway::to_string(&doc).unwrap();
+        if let Ok(config) = config::parse(&text, "gen.yaml") {
+            let rendered = synth::synthesize(&config, Format::Yaml).expect("an accepted config must synthesize");
+            prop_assert!(rendered.iter().all(|r| r.findings.is_empty()));
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected_with_the_key(field in 0usize..6, bad in (0u64..4000).prop_filter("not an accepted retention", |d| !RETENTION_DAYS.contains(&(*d as u32)))) {
+        let (key, text) = match field {
+            0 => ("logging.retention_days", format!("logging:\n  retention_days: {bad}\n")),
+            1 => ("alerts.thresholds.tokens_per_hour", "alerts:\n  thresholds:\n    tokens_per_hour: 0\n".to_owned()),
+            2 => ("bucket.expire_after_days", "bucket:\n  expire_after_days: 0\n".to_owned()),
+            3 => ("regions[0]", format!("regions: [moon-{bad}]\n")),
+            4 => ("project", format!("project: UPPER{bad}\n")),
+            _ => ("dashboard.recent_invocations", "dashboard:\n  recent_invocations: 0\n".to_owned()),
+        };
+        let err = config::parse(&text, "bad.yaml").expect_err("must be rejected");
+        prop_assert_eq!(err.key(), Some(key), "{}", err);
+        prop_assert!(err.to_string().contains("allowed") || err.to_string().contains("each"), "{}", err);
+    }
+}
+
+/// YAML documents built from the config's own keys with random values, nested.
+fn yaml_document() -> impl Strategy<Value = serde_json::Value> {
+    let keys = proptest::sample::select(vec![
+        "project", "stack_name", "regions", "models", "tags", "logging", "bucket", "alerts", "dashboard", "retention_days",
+        "log_group_name", "data_types", "text", "video", "emails", "thresholds", "tokens_per_hour", "name", "enabled", "unknown",
+    ]);
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        (-5i64..100_000).prop_map(serde_json::Value::from),
+        "[a-z0-9@./ -]{0,12}".prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from("us-east-1")),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(keys.clone(), inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
