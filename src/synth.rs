@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cfn::validate::{size_warning, validate};
+use crate::cfn::validate::{size_error, size_warning, validate};
 use crate::cfn::{render, CfnError, Format};
 use crate::checks::{self, Finding};
 use crate::config::Config;
@@ -44,6 +44,9 @@ pub fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, Synt
                 return Err(SynthError::Invalid { stack: stack.name, problems });
             }
             let content = render(&stack.template, format);
+            if let Some(e) = size_error(&content) {
+                return Err(SynthError::Invalid { stack: stack.name, problems: vec![e] });
+            }
             let warnings = size_warning(&content).into_iter().collect();
             let findings = checks::run(&stack.template, config, stack.region == primary);
             Ok(Rendered {

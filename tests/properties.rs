@@ -36,7 +36,9 @@ fn config_strategy() -> impl Strategy<Value = Config> {
         |(regions, models, retention, t, emails, tags, (text, image, embedding, video), (project, stack, group), (dash, adopt, bucket, expire, recent))| {
             let mut c = Config::default();
             c.regions = regions.into_iter().map(str::to_owned).collect();
-            c.models = models.into_iter().collect();
+            c.models = models.iter().cloned().collect();
+            // Alarm per model for some of them: the first half.
+            c.alerts.models = models.iter().take(models.len() / 2 + models.len() % 2).cloned().collect();
             c.logging.retention_days = retention;
             c.logging.log_group_name = group;
             c.logging.data_types.text = text || !(image || embedding);

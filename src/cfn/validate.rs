@@ -50,11 +50,19 @@ pub fn validate(template: &Template) -> Vec<CfnError> {
 pub fn size_warning(rendered: &str) -> Option<String> {
     (rendered.len() > MAX_INLINE_BODY_BYTES).then(|| {
         format!(
-            "template is {} bytes, over the {} bytes CloudFormation accepts inline; deploy stages it in S3 (set `deploy.staging_bucket`)",
+            "template is {} bytes, over the {} bytes CloudFormation accepts inline; it must be passed by S3 URL (TemplateURL), which takes up to 1 MB",
             rendered.len(),
             MAX_INLINE_BODY_BYTES
         )
     })
+}
+
+/// Largest template CloudFormation accepts at all (from S3).
+pub const MAX_S3_BODY_BYTES: usize = 1_000_000;
+
+/// An error when the rendered template is too large even for S3.
+pub fn size_error(rendered: &str) -> Option<CfnError> {
+    (rendered.len() > MAX_S3_BODY_BYTES).then(|| CfnError::LimitExceeded { what: "bytes", count: rendered.len(), max: MAX_S3_BODY_BYTES })
 }
 
 fn limits(t: &Template, problems: &mut Vec<CfnError>) {

@@ -95,14 +95,8 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             p.push(problem(format!("regions[{i}]"), quoted(r), "each region may be listed once"));
         }
     }
-    for (i, m) in c.models.iter().enumerate() {
-        let ok = !m.is_empty() && m.len() <= 2048 && m.chars().all(|ch| ch.is_ascii_alphanumeric() || ".:/_-".contains(ch));
-        if !ok {
-            p.push(problem(format!("models[{i}]"), quoted(m), "allowed: a Bedrock model id or ARN such as anthropic.claude-3-5-haiku-20241022-v1:0"));
-        } else if c.models[..i].contains(m) {
-            p.push(problem(format!("models[{i}]"), quoted(m), "each model may be listed once"));
-        }
-    }
+    model_list(&mut p, "models", &c.models, MAX_DASHBOARD_MODELS, "a dashboard widget holds at most 500 metrics");
+    model_list(&mut p, "alerts.models", &c.alerts.models, MAX_ALARMED_MODELS, "each adds four alarms and a stack holds at most 500 resources");
     if c.tags.len() > 50 {
         p.push(problem("tags", format!("{} tags", c.tags.len()), "at most 50 tags"));
     }
@@ -174,6 +168,25 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         p.push(problem("dashboard.recent_invocations", c.dashboard.recent_invocations, "allowed: 1 to 10000"));
     }
     p
+}
+
+/// Most models drawn on the dashboard: one widget holds at most 500 metrics.
+pub const MAX_DASHBOARD_MODELS: usize = 500;
+/// Most models with their own alarms: 4 alarms each, within the 500-resource template limit.
+pub const MAX_ALARMED_MODELS: usize = 100;
+
+fn model_list(p: &mut Vec<Problem>, key: &str, models: &[String], max: usize, why: &str) {
+    if models.len() > max {
+        p.push(problem(key, format!("a list of {} models", models.len()), format!("at most {max}: {why}")));
+    }
+    for (i, m) in models.iter().enumerate() {
+        let ok = !m.is_empty() && m.len() <= 2048 && m.chars().all(|ch| ch.is_ascii_alphanumeric() || ".:/_-".contains(ch));
+        if !ok {
+            p.push(problem(format!("{key}[{i}]"), quoted(m), "allowed: a Bedrock model id or ARN such as anthropic.claude-3-5-haiku-20241022-v1:0"));
+        } else if models[..i].contains(m) {
+            p.push(problem(format!("{key}[{i}]"), quoted(m), "each model may be listed once"));
+        }
+    }
 }
 
 fn join(values: &[u32]) -> String {

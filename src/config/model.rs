@@ -17,8 +17,8 @@ pub struct Config {
     /// Regions where Bedrock is used. The invocation-logging configuration is regional, so each
     /// gets its own stack; the first is the primary region and holds the dashboard.
     pub regions: Vec<String>,
-    /// Model ids to break down per model on the dashboard and in alarms (account-wide figures
-    /// cover every model either way).
+    /// Model ids drawn one line each on the dashboard (at most 500). Without a list, graphs show
+    /// every model that has data, through a `SEARCH` expression.
     pub models: Vec<String>,
     /// Tags applied to the stack and to every taggable resource (cost allocation: Project, Team,
     /// Environment, ...).
@@ -123,11 +123,14 @@ pub struct Alerts {
     /// E-mail addresses subscribed to the alert topic (each confirms by e-mail).
     pub emails: Vec<String>,
     pub thresholds: Thresholds,
+    /// Models that get their own set of the four alarms, on top of the account-wide set that
+    /// covers every model (at most 100: each adds four alarms to the stack).
+    pub models: Vec<String>,
 }
 
 impl Default for Alerts {
     fn default() -> Self {
-        Alerts { emails: Vec::new(), thresholds: Thresholds::default() }
+        Alerts { emails: Vec::new(), thresholds: Thresholds::default(), models: Vec::new() }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The alert topic and the four core alarms of the design document: token usage, errors,
 //! invocation spikes and latency. Account-wide alarms read every model through Metrics Insights,
-//! so new models are covered without a config change; models listed in the config get their own
-//! set as well.
+//! so new models are covered without a config change; models listed in `alerts.models` get their
+//! own set as well.
 
 use crate::cfn::{logical_id_fragment, CfnError, Template};
 use crate::cloudwatch::{Alarm, AlarmRef, Metric, MetricSource, Query, Stat};
@@ -68,7 +68,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
     let topic = topic.build(template)?;
 
     let mut alarms = Vec::new();
-    let scopes = std::iter::once(Scope::AllModels).chain(config.models.iter().map(|m| Scope::Model(m)));
+    let scopes = std::iter::once(Scope::AllModels).chain(config.alerts.models.iter().map(|m| Scope::Model(m)));
     for scope in scopes {
         alarms.extend(core_alarms(template, config, region, &topic, &scope)?);
     }

@@ -29,29 +29,54 @@ pub fn recent_invocations_query(limit: u32) -> String {
     )
 }
 
+/// One widget for several related series when they fit, else one widget per series group:
+/// a widget holds at most 500 metrics.
+fn graphs(title: String, y_label: &str, groups: Vec<(&str, Vec<MetricSource>)>) -> Vec<Widget> {
+    let total: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    if total <= crate::cloudwatch::dashboard::MAX_METRICS_PER_WIDGET {
+        let sources = groups.into_iter().flat_map(|(_, s)| s).collect();
+        return vec![Widget::graph(title, sources).y_label(y_label)];
+    }
+    groups.into_iter().map(|(part, sources)| Widget::graph(format!("{title}: {part}"), sources).y_label(y_label)).collect()
+}
+
 pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, log_group: Value) -> Vec<Widget> {
     let title = |t: &str| if single_region { t.to_owned() } else { format!("{t} ({region})") };
-    let mut tokens = by_model(config, "InputTokenCount", Stat::Sum, region);
-    tokens.extend(by_model(config, "OutputTokenCount", Stat::Sum, region));
-    let mut latency = by_model(config, "InvocationLatency", Stat::Average, region);
-    latency.extend(by_model(config, "InvocationLatency", Stat::Percentile(99.0), region));
-    let mut errors = by_model(config, "InvocationClientErrors", Stat::Sum, region);
-    errors.extend(by_model(config, "InvocationServerErrors", Stat::Sum, region));
-    errors.extend(by_model(config, "InvocationThrottles", Stat::Sum, region));
-    let t = &config.alerts.thresholds;
+    let series = |metric: &str, stat: Stat| by_model(config, metric, stat, region);
     let mut widgets = Vec::new();
     if !single_region {
         widgets.push(Widget::text(format!("## {region}")).size(24, 1));
     }
-    widgets.extend([
-        Widget::graph(title("Invocations"), by_model(config, "Invocations", Stat::Sum, region)).y_label("Invocations / 5 min"),
-        Widget::graph(title("Input and output tokens by model"), tokens).y_label("Tokens / 5 min"),
-        Widget::graph(title("Latency, average and p99"), latency)
-            .y_label("Milliseconds")
-            .threshold_line("High-latency alarm", t.average_latency_ms as f64),
-        Widget::graph(title("Client errors, server errors and throttles"), errors).stacked().y_label("Count / 5 min"),
-        Widget::logs(title("Recent invocations"), vec![log_group], recent_invocations_query(config.dashboard.recent_invocations)),
-    ]);
+    widgets.extend(graphs(title("Invocations"), "Invocations / 5 min", vec![("invocations", series("Invocations", Stat::Sum))]));
+    widgets.extend(graphs(
+        title("Input and output tokens by model"),
+        "Tokens / 5 min",
+        vec![("input", series("InputTokenCount", Stat::Sum)), ("output", series("OutputTokenCount", Stat::Sum))],
+    ));
+    let latency_target = config.alerts.thresholds.average_latency_ms as f64;
+    widgets.extend(
+        graphs(
+            title("Latency, average and p99"),
+            "Milliseconds",
+            vec![("average", series("InvocationLatency", Stat::Average)), ("p99", series("InvocationLatency", Stat::Percentile(99.0)))],
+        )
+        .into_iter()
+        .map(|w| w.threshold_line("High-latency alarm", latency_target)),
+    );
+    widgets.extend(
+        graphs(
+            title("Client errors, server errors and throttles"),
+            "Count / 5 min",
+            vec![
+                ("client errors", series("InvocationClientErrors", Stat::Sum)),
+                ("server errors", series("InvocationServerErrors", Stat::Sum)),
+                ("throttles", series("InvocationThrottles", Stat::Sum)),
+            ],
+        )
+        .into_iter()
+        .map(Widget::stacked),
+    );
+    widgets.push(Widget::logs(title("Recent invocations"), vec![log_group], recent_invocations_query(config.dashboard.recent_invocations)));
     widgets.into_iter().map(|w| w.in_region(region)).collect()
 }
 

@@ -1,0 +1,117 @@
+//! The binary as a user runs it: exit codes, messages, and the committed templates.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bedrock-watch"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn committed_templates_match_the_default_and_every_example() {
+    let out = run(&["synth", "--check"]);
+    assert!(out.status.success(), "default: {}{}", text(&out.stdout), text(&out.stderr));
+    let mut examples = 0;
+    for entry in std::fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        examples += 1;
+        let out = run(&["synth", "--check", "--config", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{} is stale: {}{}", path.display(), text(&out.stdout), text(&out.stderr));
+    }
+    assert!(examples >= 2, "expected example configs in examples/");
+}
+
+#[test]
+fn check_names_stale_and_missing_files_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&["synth", "--check", "--out", d]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("bedrock-watch-us-east-1.yaml is missing"), "{}", text(&out.stdout));
+
+    let out = run(&["synth", "--out", d]);
+    assert!(out.status.success());
+    let file = dir.path().join("bedrock-watch-us-east-1.yaml");
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("AWSTemplateFormatVersion"));
+    assert!(run(&["synth", "--check", "--out", d]).status.success());
+
+    std::fs::write(&file, "edited by hand\n").unwrap();
+    let out = run(&["synth", "--check", "--out", d]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("differs"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn json_format_writes_parseable_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["synth", "--format", "json", "--out", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("bedrock-watch-us-east-1.json")).unwrap()).unwrap();
+    assert_eq!(json["Resources"]["InvocationLogging"]["Type"], "Custom::BedrockInvocationLogging");
+}
+
+#[test]
+fn bad_config_exits_2_naming_key_value_allowed_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(&cfg, "regions: [us-east-1]\nlogging:\n  retention_days: 45\n").unwrap();
+    let out = run(&["synth", "--config", cfg.to_str().unwrap(), "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("c.yaml:3"), "{err}");
+    assert!(err.contains("logging.retention_days") && err.contains("45") && err.contains("allowed: 1, 3, 5"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+    assert!(!Path::new(&dir.path().join("bedrock-watch-us-east-1.yaml")).exists(), "nothing written on error");
+}
+
+#[test]
+fn unknown_key_and_missing_file_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(&cfg, "alerts:\n  email: [a@b.co]\n").unwrap();
+    let out = run(&["validate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown field `email`, expected one of `emails`, `thresholds`, `models`"), "{}", text(&out.stderr));
+
+    let out = run(&["validate", "--config", "/nonexistent/bw.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read config file /nonexistent/bw.yaml"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn validate_lists_the_declared_exceptions() {
+    let out = run(&["validate"]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("bedrock:PutModelInvocationLoggingConfiguration"), "{s}");
+    assert!(s.contains("reason:"), "{s}");
+    assert!(s.contains("ok: 1 stack(s) pass"), "{s}");
+}
+
+#[test]
+fn schema_describes_every_section() {
+    let out = run(&["schema"]);
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["logging", "bucket", "alerts", "dashboard", "regions", "models", "tags"] {
+        assert!(schema["properties"].get(key).is_some(), "schema lacks {key}");
+    }
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(run(&["synth", "--format", "xml"]).status.code(), Some(2));
+}
