@@ -33,7 +33,7 @@ VENV=$ROOT/.venv
 VENV_PY=$VENV/bin/python
 TOOLS=$ROOT/.tools
 REQUIREMENTS=$ROOT/.ci/requirements.txt
-TEMPLATES_DIR=${TEMPLATES_DIR:-$ROOT/templates}
+TEMPLATES_DIR=${TEMPLATES_DIR:-templates} # relative to the repo root
 export TEMPLATES_DIR
 
 # ---------------------------------------------------------------------------
