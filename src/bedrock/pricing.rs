@@ -1,0 +1,320 @@
+//! Token prices and the cost arithmetic every part of the tool shares (cost widgets, cost alarm,
+//! per-user queries, reports).
+//!
+//! Prices are USD per 1,000 tokens for on-demand inference. The built-in table was taken on
+//! [`TABLE_DATE`] from [`TABLE_SOURCE`]; prices change, so the config can override or extend it
+//! (custom or fine-tuned models, negotiated discounts, regional prices).
+
+use std::collections::BTreeMap;
+
+pub const TABLE_DATE: &str = "2026-11-22";
+pub const TABLE_SOURCE: &str = "https://aws.amazon.com/bedrock/pricing/ (on-demand, US East (N. Virginia)), cross-checked with published third-party summaries of the same page";
+
+/// USD per 1,000 tokens of each kind.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    /// Cache reads; when absent, charged like input (the conservative choice).
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    /// Cache writes; when absent, charged like input.
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+}
+
+impl Price {
+    const fn new(input: f64, output: f64) -> Price {
+        Price { input, output, cache_read: None, cache_write: None }
+    }
+
+    /// Anthropic prompt caching: writes cost 1.25 × input, reads 0.1 × input.
+    const fn anthropic(input: f64, output: f64) -> Price {
+        Price { input, output, cache_read: Some(input * 0.1), cache_write: Some(input * 1.25) }
+    }
+
+    /// Amazon Nova prompt caching: reads cost a quarter of input, writes nothing extra.
+    const fn nova(input: f64, output: f64) -> Price {
+        Price { input, output, cache_read: Some(input * 0.25), cache_write: Some(0.0) }
+    }
+
+    pub fn cache_read(&self) -> f64 {
+        self.cache_read.unwrap_or(self.input)
+    }
+
+    pub fn cache_write(&self) -> f64 {
+        self.cache_write.unwrap_or(self.input)
+    }
+
+    /// Cost in USD of the given token counts.
+    pub fn cost(&self, tokens: &Tokens) -> f64 {
+        (tokens.input as f64 * self.input
+            + tokens.output as f64 * self.output
+            + tokens.cache_read as f64 * self.cache_read()
+            + tokens.cache_write as f64 * self.cache_write())
+            / 1000.0
+    }
+
+    fn discounted(self, factor: f64) -> Price {
+        Price {
+            input: self.input * factor,
+            output: self.output * factor,
+            cache_read: self.cache_read.map(|p| p * factor),
+            cache_write: self.cache_write.map(|p| p * factor),
+        }
+    }
+}
+
+/// Token counts of one call or a sum of calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
+
+/// The built-in table: model id → price, us-east-1 on-demand.
+pub const BUILT_IN: &[(&str, Price)] = &[
+    ("anthropic.claude-opus-4-1-20250805-v1:0", Price::anthropic(0.015, 0.075)),
+    ("anthropic.claude-opus-4-20250514-v1:0", Price::anthropic(0.015, 0.075)),
+    ("anthropic.claude-sonnet-4-5-20250929-v1:0", Price::anthropic(0.003, 0.015)),
+    ("anthropic.claude-sonnet-4-20250514-v1:0", Price::anthropic(0.003, 0.015)),
+    ("anthropic.claude-3-7-sonnet-20250219-v1:0", Price::anthropic(0.003, 0.015)),
+    ("anthropic.claude-3-5-sonnet-20241022-v2:0", Price::anthropic(0.003, 0.015)),
+    ("anthropic.claude-3-5-sonnet-20240620-v1:0", Price::anthropic(0.003, 0.015)),
+    ("anthropic.claude-haiku-4-5-20251001-v1:0", Price::anthropic(0.001, 0.005)),
+    ("anthropic.claude-3-5-haiku-20241022-v1:0", Price::anthropic(0.0008, 0.004)),
+    ("anthropic.claude-3-haiku-20240307-v1:0", Price::anthropic(0.00025, 0.00125)),
+    ("anthropic.claude-3-opus-20240229-v1:0", Price::anthropic(0.015, 0.075)),
+    ("amazon.nova-premier-v1:0", Price::nova(0.0025, 0.0125)),
+    ("amazon.nova-pro-v1:0", Price::nova(0.0008, 0.0032)),
+    ("amazon.nova-lite-v1:0", Price::nova(0.00006, 0.00024)),
+    ("amazon.nova-micro-v1:0", Price::nova(0.000035, 0.00014)),
+    ("amazon.titan-text-premier-v1:0", Price::new(0.0005, 0.0015)),
+    ("amazon.titan-text-express-v1", Price::new(0.0002, 0.0006)),
+    ("amazon.titan-text-lite-v1", Price::new(0.00015, 0.0002)),
+    ("amazon.titan-embed-text-v2:0", Price::new(0.00002, 0.0)),
+    ("meta.llama3-3-70b-instruct-v1:0", Price::new(0.00072, 0.00072)),
+    ("meta.llama3-1-70b-instruct-v1:0", Price::new(0.00072, 0.00072)),
+    ("meta.llama3-1-8b-instruct-v1:0", Price::new(0.00022, 0.00022)),
+    ("meta.llama3-2-3b-instruct-v1:0", Price::new(0.00015, 0.00015)),
+    ("mistral.mistral-large-2407-v1:0", Price::new(0.002, 0.006)),
+    ("mistral.mistral-large-2402-v1:0", Price::new(0.004, 0.012)),
+    ("mistral.mistral-small-2402-v1:0", Price::new(0.001, 0.003)),
+    ("mistral.mixtral-8x7b-instruct-v0:1", Price::new(0.00045, 0.0007)),
+    ("mistral.mistral-7b-instruct-v0:2", Price::new(0.00015, 0.0002)),
+    ("cohere.command-r-plus-v1:0", Price::new(0.003, 0.015)),
+    ("cohere.command-r-v1:0", Price::new(0.0005, 0.0015)),
+    ("cohere.embed-english-v3", Price::new(0.0001, 0.0)),
+    ("cohere.embed-multilingual-v3", Price::new(0.0001, 0.0)),
+];
+
+/// Geographic prefixes of cross-region inference profiles (`us.anthropic...`).
+const PROFILE_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au."];
+
+/// The model id a price is keyed by: the last ARN segment, without an inference-profile prefix.
+pub fn base_model_id(model_id: &str) -> &str {
+    let id = model_id.rsplit('/').next().unwrap_or(model_id);
+    PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id)
+}
+
+/// Prices in effect: the built-in table with the config's overrides and discount applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceTable {
+    models: BTreeMap<String, Price>,
+    regional: BTreeMap<String, BTreeMap<String, Price>>,
+    discount_factor: f64,
+}
+
+impl PriceTable {
+    /// `overrides` replace or add models; `regional` prices apply in one region only;
+    /// `discount_percent` lowers every price.
+    pub fn new(overrides: &BTreeMap<String, Price>, regional: &BTreeMap<String, BTreeMap<String, Price>>, discount_percent: f64) -> Self {
+        let mut models: BTreeMap<String, Price> = BUILT_IN.iter().map(|(m, p)| ((*m).to_owned(), *p)).collect();
+        models.extend(overrides.iter().map(|(m, p)| (m.clone(), *p)));
+        PriceTable { models, regional: regional.clone(), discount_factor: 1.0 - discount_percent / 100.0 }
+    }
+
+    pub fn built_in() -> Self {
+        PriceTable::new(&BTreeMap::new(), &BTreeMap::new(), 0.0)
+    }
+
+    /// The price of `model_id` (any form: id, profile id, ARN) in `region`.
+    pub fn price(&self, model_id: &str, region: &str) -> Option<Price> {
+        let id = base_model_id(model_id);
+        let regional = self.regional.get(region).and_then(|m| m.get(model_id).or_else(|| m.get(id)));
+        regional
+            .or_else(|| self.models.get(model_id))
+            .or_else(|| self.models.get(id))
+            .map(|p| p.discounted(self.discount_factor))
+    }
+
+    pub fn knows(&self, model_id: &str) -> bool {
+        let id = base_model_id(model_id);
+        self.models.contains_key(model_id) || self.models.contains_key(id) || self.regional.values().any(|m| m.contains_key(model_id) || m.contains_key(id))
+    }
+
+    /// Every priced model id, sorted.
+    pub fn model_ids(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// A Logs Insights expression giving the price per 1,000 tokens of `kind` for the record's
+    /// `modelId`, for the models in `models`. Logs Insights has no CASE, but `strcontains`
+    /// returns 1 or 0, so the price is a sum of `strcontains(modelId, id) * price`. Where one id
+    /// contains another (`x-v2` and `x-v2:1`), the longer id's term carries only the difference, so
+    /// every id still sums to its own price.
+    pub fn insights_price_expression(&self, models: &[&str], region: &str, kind: TokenKind) -> String {
+        let mut ids: Vec<&str> = models.iter().map(|m| base_model_id(m)).collect();
+        ids.sort_by_key(|id| (id.len(), *id));
+        ids.dedup();
+        let mut effective: Vec<(&str, f64)> = Vec::new();
+        for id in &ids {
+            let Some(price) = self.price(id, region) else { continue };
+            let own = kind.of(&price);
+            let contained: f64 = effective.iter().filter(|(other, _)| id.contains(other)).map(|(_, e)| e).sum();
+            effective.push((id, own - contained));
+        }
+        let terms: Vec<String> = effective
+            .iter()
+            .filter(|(_, e)| *e != 0.0)
+            .map(|(id, e)| format!("strcontains(modelId, \"{id}\") * {}", format_price(*e)))
+            .collect();
+        if terms.is_empty() {
+            "0".to_owned()
+        } else {
+            terms.join(" + ")
+        }
+    }
+}
+
+/// Which token count a price applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Input,
+    Output,
+    CacheRead,
+    CacheWrite,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 4] = [TokenKind::Input, TokenKind::Output, TokenKind::CacheRead, TokenKind::CacheWrite];
+
+    pub fn of(self, p: &Price) -> f64 {
+        match self {
+            TokenKind::Input => p.input,
+            TokenKind::Output => p.output,
+            TokenKind::CacheRead => p.cache_read(),
+            TokenKind::CacheWrite => p.cache_write(),
+        }
+    }
+
+    /// The invocation-log field holding this count.
+    pub fn log_field(self) -> &'static str {
+        match self {
+            TokenKind::Input => "input.inputTokenCount",
+            TokenKind::Output => "output.outputTokenCount",
+            TokenKind::CacheRead => "input.cacheReadInputTokenCount",
+            TokenKind::CacheWrite => "input.cacheWriteInputTokenCount",
+        }
+    }
+
+    /// The `AWS/Bedrock` metric holding this count.
+    pub fn metric(self) -> &'static str {
+        match self {
+            TokenKind::Input => "InputTokenCount",
+            TokenKind::Output => "OutputTokenCount",
+            TokenKind::CacheRead => "CacheReadInputTokens",
+            TokenKind::CacheWrite => "CacheWriteInputTokens",
+        }
+    }
+}
+
+/// Prices printed without float noise (`0.00025`, not `0.00025000000000000006`).
+pub fn format_price(p: f64) -> String {
+    let s = format!("{:.10}", p);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn hand_computed_costs() {
+        let t = PriceTable::built_in();
+        // Claude 3.5 Haiku: 1,000,000 in × $0.0008 + 200,000 out × $0.004 per 1K = $0.80 + $0.80.
+        let haiku = t.price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1").unwrap();
+        assert!(close(haiku.cost(&Tokens { input: 1_000_000, output: 200_000, ..Tokens::default() }), 1.60));
+        // With caching: 100,000 cache reads at $0.00008 = $0.008; 10,000 writes at $0.001 = $0.01.
+        let cached = Tokens { input: 0, output: 0, cache_read: 100_000, cache_write: 10_000 };
+        assert!(close(haiku.cost(&cached), 0.018));
+        // Nova Pro: 50,000 in × $0.0008 + 10,000 out × $0.0032 = $0.04 + $0.032; 40,000 cache reads × $0.0002 = $0.008.
+        let nova = t.price("us.amazon.nova-pro-v1:0", "us-east-1").unwrap();
+        assert!(close(nova.cost(&Tokens { input: 50_000, output: 10_000, cache_read: 40_000, cache_write: 0 }), 0.08));
+        // Llama 3.1 8B: 3,000 in and 1,000 out at $0.00022 = $0.00088.
+        let llama = t.price("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-1-8b-instruct-v1:0", "us-east-1").unwrap();
+        assert!(close(llama.cost(&Tokens { input: 3_000, output: 1_000, ..Tokens::default() }), 0.00088));
+        // Titan Text Lite has no cache price: cache tokens are charged like input.
+        let titan = t.price("amazon.titan-text-lite-v1", "us-east-1").unwrap();
+        assert!(close(titan.cost(&Tokens { cache_read: 1_000, ..Tokens::default() }), 0.00015));
+    }
+
+    #[test]
+    fn overrides_regions_and_discounts() {
+        let mut o = BTreeMap::new();
+        o.insert("custom.my-model".to_owned(), Price { input: 0.01, output: 0.02, cache_read: None, cache_write: None });
+        let mut eu = BTreeMap::new();
+        eu.insert("amazon.nova-pro-v1:0".to_owned(), Price::new(0.001, 0.004));
+        let mut regional = BTreeMap::new();
+        regional.insert("eu-central-1".to_owned(), eu);
+        let t = PriceTable::new(&o, &regional, 10.0);
+        assert!(close(t.price("custom.my-model", "us-east-1").unwrap().input, 0.009));
+        assert!(close(t.price("eu.amazon.nova-pro-v1:0", "eu-central-1").unwrap().output, 0.0036));
+        assert!(close(t.price("amazon.nova-pro-v1:0", "us-east-1").unwrap().input, 0.00072));
+        assert!(t.price("unknown.model", "us-east-1").is_none());
+    }
+
+    /// Evaluates the generated expression the way Logs Insights would, for one modelId.
+    fn eval(expr: &str, model_id: &str) -> f64 {
+        if expr == "0" {
+            return 0.0;
+        }
+        expr.split(" + ")
+            .map(|term| {
+                let id = term.split('"').nth(1).unwrap();
+                let price: f64 = term.rsplit(" * ").next().unwrap().parse().unwrap();
+                if model_id.contains(id) { price } else { 0.0 }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn insights_expression_prices_every_model_even_when_ids_nest() {
+        let mut o = BTreeMap::new();
+        o.insert("vendor.model-v2".to_owned(), Price::new(0.001, 0.002));
+        o.insert("vendor.model-v2:1".to_owned(), Price::new(0.005, 0.007));
+        let t = PriceTable::new(&o, &BTreeMap::new(), 0.0);
+        let models: Vec<&str> = t.model_ids().collect();
+        for kind in TokenKind::ALL {
+            let expr = t.insights_price_expression(&models, "us-east-1", kind);
+            for m in &models {
+                let want = kind.of(&t.price(m, "us-east-1").unwrap());
+                for form in [m.to_string(), format!("us.{m}"), format!("arn:aws:bedrock:us-east-1:1:inference-profile/eu.{m}")] {
+                    assert!(close(eval(&expr, &form), want), "{kind:?} {form}: {} != {want}\n{expr}", eval(&expr, &form));
+                }
+            }
+        }
+    }
+}
