@@ -15,3 +15,5 @@ pub mod monitoring;
 pub mod checks;
 pub mod cli;
 pub mod synth;
+pub mod budgets;
+pub mod cloudtrail;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use bedrock_watch::cfn::validate::validate;
 use bedrock_watch::cfn::{render, Format};
-use bedrock_watch::config::{self, Config};
+use bedrock_watch::bedrock::log_schema;
+use bedrock_watch::cfn::{Intrinsic, Value};
+use bedrock_watch::config::{self, CloudTrailMode, Config};
 use bedrock_watch::logs::log_group::RETENTION_DAYS;
 use bedrock_watch::{monitoring, synth};
 use proptest::prelude::*;
@@ -32,8 +34,15 @@ fn config_strategy() -> impl Strategy<Value = Config> {
     let data = (any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(any::<bool>()));
     let names = ("[a-z][a-z0-9-]{0,20}[a-z0-9]", "[A-Za-z][A-Za-z0-9-]{0,30}", "/[a-z]{1,10}(/[a-z0-9_.-]{1,12}){0,3}");
     let misc = (any::<bool>(), any::<bool>(), proptest::option::of("[a-z][a-z0-9-]{5,40}[a-z0-9]"), 1u32..1000, 1u32..400);
-    (regions, models, retention, thresholds, emails, tags, data, names, misc).prop_map(
-        |(regions, models, retention, t, emails, tags, (text, image, embedding, video), (project, stack, group), (dash, adopt, bucket, expire, recent))| {
+    let attribution = (
+        any::<bool>(),
+        any::<bool>(),
+        proptest::collection::btree_set("[a-z][a-z0-9_-]{0,15}", 0..4),
+        proptest::collection::btree_set("arn:aws:sts::[0-9]{12}:assumed-role/(AWSReservedSSO_[A-Za-z]{3,12}_[0-9a-f]{8}|[a-z-]{3,20})/[a-z0-9.@_-]{1,40}", 0..21),
+    );
+    let cost = (proptest::option::of(1.0f64..1000.0), proptest::option::of(1.0f64..10_000.0), proptest::option::of(1.0f64..100_000.0), 0usize..3, 0.0f64..50.0);
+    (regions, models, retention, thresholds, emails, tags, data, names, misc, attribution, cost).prop_map(
+        |(regions, models, retention, t, emails, tags, (text, image, embedding, video), (project, stack, group), (dash, adopt, bucket, expire, recent), attribution, cost)| {
             let mut c = Config::default();
             c.regions = regions.into_iter().map(str::to_owned).collect();
             c.models = models.iter().cloned().collect();
@@ -58,6 +67,29 @@ fn config_strategy() -> impl Strategy<Value = Config> {
             c.bucket.expire_after_days = expire;
             c.dashboard.enabled = dash;
             c.dashboard.recent_invocations = recent;
+            // Generated model ids are priced in the config, as the tool requires.
+            for (i, m) in models.iter().enumerate() {
+                if !c.pricing.table().knows(m) {
+                    let price = bedrock_watch::bedrock::pricing::Price { input: 0.001 * (i + 1) as f64, output: 0.002, cache_read: None, cache_write: None };
+                    c.pricing.models.insert(m.clone(), price);
+                }
+            }
+            let (enabled, sessions, keys, principals) = attribution;
+            c.attribution.enabled = enabled;
+            c.attribution.sessions_are_people = sessions;
+            c.attribution.request_metadata_keys = keys.into_iter().collect();
+            c.attribution.tracked_principals = principals.into_iter().collect();
+            let (hourly, daily, budget, trail_mode, discount) = cost;
+            c.cost.models = models.iter().take(5).cloned().collect();
+            if !c.cost.models.is_empty() {
+                c.cost.hourly_limit_usd = hourly;
+                c.cost.daily_limit_usd = daily;
+            }
+            c.cost.monthly_budget_usd = budget;
+            c.alerts.emails.truncate(10);
+            c.pricing.discount_percent = discount;
+            c.cloudtrail.mode = [CloudTrailMode::None, CloudTrailMode::Trail, CloudTrailMode::Lake][trail_mode];
+            c.cloudtrail.cloudwatch_logs = trail_mode == 1 && enabled;
             c
         },
     )
@@ -118,6 +150,61 @@ proptest! {
         let json: serde_json::Value = serde_json::from_str(&render(&a, Format::Json)).unwrap();
         let reparsed: serde_norway::Value = serde_norway::from_str(&yaml).expect("rendered YAML parses");
         prop_assert_eq!(yaml_to_json(&reparsed), json);
+    }
+
+    #[test]
+    fn queries_and_rules_read_only_invocation_log_fields(config in config_strategy()) {
+        for stack in monitoring::stacks(&config).unwrap() {
+            for (id, r) in &stack.template.resources {
+                match r.resource_type.as_str() {
+                    "AWS::Logs::QueryDefinition" => {
+                        let q = r.properties.get("QueryString").and_then(Value::as_str).unwrap();
+                        prop_assert!(q.len() <= 10_000, "{} is {} characters", id, q.len());
+                        for f in log_schema::dotted_references(q) {
+                            prop_assert!(log_schema::is_field(&f), "{}: `{}` is not an invocation-log field", id, f);
+                        }
+                    }
+                    "AWS::CloudWatch::InsightRule" => {
+                        let body = match r.properties.get("RuleBody").and_then(Value::as_intrinsic) {
+                            Some(Intrinsic::Sub { template, .. }) => template.clone(),
+                            other => panic!("rule body is {other:?}"),
+                        };
+                        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        let c = &json["Contribution"];
+                        let mut paths: Vec<String> = c["Keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_owned()).collect();
+                        paths.extend(c["ValueOf"].as_str().map(str::to_owned));
+                        for p in paths {
+                            let field = p.strip_prefix("$.").unwrap();
+                            prop_assert!(log_schema::is_field(field), "{}: `{}` is not an invocation-log field", id, p);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tracked_principals_stay_within_metric_filter_limits(config in config_strategy()) {
+        let stack = monitoring::build(&config, config.primary_region()).unwrap();
+        let mut principals_seen = 0;
+        let filters: Vec<_> = stack.resources_of_type("AWS::Logs::MetricFilter").collect();
+        prop_assert!(filters.len() <= 100);
+        for (id, f) in filters {
+            let pattern = f.properties.get("FilterPattern").and_then(Value::as_str).unwrap();
+            prop_assert!(pattern.len() <= 1024, "{} pattern is {} characters", id, pattern.len());
+            let t = f.properties.get("MetricTransformations").and_then(Value::as_list).unwrap()[0].as_map().unwrap().clone();
+            let dims = t.get("Dimensions").and_then(Value::as_list).map_or(0, <[Value]>::len);
+            prop_assert!(dims <= 3);
+            prop_assert!(!(dims > 0 && t.get("DefaultValue").is_some()), "{} combines dimensions and a default value", id);
+            // Each distinct principal can only match its own literal ARN in the pattern.
+            if t.get("MetricName").and_then(Value::as_str) == Some("InputTokens") {
+                principals_seen += pattern.matches("$.identity.arn = ").count();
+            }
+        }
+        let expected = if config.attribution.enabled { config.attribution.tracked_principals.len() } else { 0 };
+        prop_assert_eq!(principals_seen, expected);
+        prop_assert!(principals_seen <= 20);
     }
 
     #[test]

@@ -122,3 +122,49 @@ fn stack_multi_region_secondary() {
     let config = config::parse(&text, "examples/multi-region.yaml").unwrap();
     snapshot("stack_multi_region_secondary", &monitoring::build(&config, "us-east-1").unwrap());
 }
+
+#[test]
+fn builder_insight_rule_and_metric_filter() {
+    use bedrock_watch::cloudwatch::{Aggregate, InsightRule};
+    use bedrock_watch::logs::MetricFilter;
+    let mut t = Template::new("Contributor Insights rule and metric filter builders");
+    let group = LogGroup::new("Group", Retention::days(30).unwrap()).name("/aws/bedrock/modelinvocations").build(&mut t).unwrap();
+    InsightRule::new("TopCallers", "top-callers", &["$.identity.arn"], Aggregate::Sum).value_of("$.input.inputTokenCount").log_group(group.name()).build(&mut t).unwrap();
+    MetricFilter::new("Tracked", &group, "{ ($.identity.arn = \"arn:aws:sts::1:assumed-role/r/s\") }", "BedrockWatch/Attribution", "InputTokens", "$.input.inputTokenCount")
+        .dimension("Principal", "$.identity.arn")
+        .build(&mut t)
+        .unwrap();
+    snapshot("builder_insight_rule_and_metric_filter", &t);
+}
+
+#[test]
+fn builder_budget_trail_and_event_data_store() {
+    use bedrock_watch::budgets::budget::NotificationKind;
+    use bedrock_watch::budgets::Budget;
+    use bedrock_watch::cloudtrail::{EventDataStore, Trail};
+    let mut t = Template::new("Budget, trail and event data store builders");
+    let k = key(&mut t);
+    let topic = Topic::new("Topic", &k).build(&mut t).unwrap();
+    Budget::monthly("Budget", "bedrock-monthly", "Amazon Bedrock", 1000.0)
+        .notify_at(NotificationKind::Actual, 80.0)
+        .notify_at(NotificationKind::Forecasted, 100.0)
+        .topic(&topic)
+        .emails(&["finops@example.com".to_owned()])
+        .build(&mut t)
+        .unwrap();
+    Trail::new("Trail", "audit", bedrock_watch::cfn::Value::str("existing-audit-bucket"), &k).prefix("cloudtrail").build(&mut t).unwrap();
+    EventDataStore::new("Lake", "audit-lake", 90).build(&mut t).unwrap();
+    snapshot("builder_budget_trail_and_event_data_store", &t);
+}
+
+#[test]
+fn stack_attribution_and_cost() {
+    let text = std::fs::read_to_string("examples/attribution-and-cost.yaml").unwrap();
+    let config = config::parse(&text, "examples/attribution-and-cost.yaml").unwrap();
+    let mut t = monitoring::build(&config, "us-east-1").unwrap();
+    // The handler source is tested on its own (tests/python) and already in stack_default.
+    if let Some(f) = t.resource_mut("InvocationLoggingHandler") {
+        f.properties.insert("Code", bedrock_watch::cfn::Map::new().with("ZipFile", "<logging_config_handler.py>"));
+    }
+    snapshot("stack_attribution_and_cost", &t);
+}

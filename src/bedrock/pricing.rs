@@ -161,32 +161,68 @@ impl PriceTable {
         self.models.keys().map(String::as_str)
     }
 
-    /// A Logs Insights expression giving the price per 1,000 tokens of `kind` for the record's
-    /// `modelId`, for the models in `models`. Logs Insights has no CASE, but `strcontains`
-    /// returns 1 or 0, so the price is a sum of `strcontains(modelId, id) * price`. Where one id
-    /// contains another (`x-v2` and `x-v2:1`), the longer id's term carries only the difference, so
-    /// every id still sums to its own price.
-    pub fn insights_price_expression(&self, models: &[&str], region: &str, kind: TokenKind) -> String {
+    /// A Logs Insights expression giving, for the record's `modelId`, the value `price_of` picks
+    /// from the model's price, for the models in `models`. Logs Insights has no CASE, but
+    /// `strcontains` returns 1 or 0, so the value is a sum of `strcontains(modelId, id) * v`,
+    /// with models of equal value sharing one term. Where one id contains another (`x-v2` and
+    /// `x-v2:1`), the longer id's term carries only the difference, so every id still sums to
+    /// its own value.
+    pub fn insights_value_expression(&self, models: &[&str], region: &str, price_of: impl Fn(&Price) -> f64) -> String {
         let mut ids: Vec<&str> = models.iter().map(|m| base_model_id(m)).collect();
         ids.sort_by_key(|id| (id.len(), *id));
         ids.dedup();
         let mut effective: Vec<(&str, f64)> = Vec::new();
         for id in &ids {
             let Some(price) = self.price(id, region) else { continue };
-            let own = kind.of(&price);
             let contained: f64 = effective.iter().filter(|(other, _)| id.contains(other)).map(|(_, e)| e).sum();
-            effective.push((id, own - contained));
+            effective.push((id, price_of(&price) - contained));
         }
-        let terms: Vec<String> = effective
-            .iter()
-            .filter(|(_, e)| *e != 0.0)
-            .map(|(id, e)| format!("strcontains(modelId, \"{id}\") * {}", format_price(*e)))
-            .collect();
-        if terms.is_empty() {
-            "0".to_owned()
-        } else {
-            terms.join(" + ")
+        let mut groups: Vec<(f64, String, Vec<&str>)> = Vec::new();
+        for (id, e) in effective.iter().filter(|(_, e)| e.abs() > 1e-15) {
+            let v = format_price(e.abs());
+            match groups.iter_mut().find(|(sign, value, _)| *value == v && sign.signum() == e.signum()) {
+                Some((_, _, members)) => members.push(id),
+                None => groups.push((*e, v, vec![id])),
+            }
         }
+        if groups.is_empty() {
+            return "0".to_owned();
+        }
+        // Negative differences are subtracted, so the expression never needs a unary minus.
+        let mut out = String::new();
+        for (i, (sign, v, members)) in groups.iter().enumerate() {
+            let tests: Vec<String> = members.iter().map(|id| format!("strcontains(modelId, \"{id}\")")).collect();
+            let term = if tests.len() == 1 { format!("{} * {v}", tests[0]) } else { format!("({}) * {v}", tests.join(" + ")) };
+            match (i, *sign < 0.0) {
+                (0, false) => out.push_str(&term),
+                (0, true) => out.push_str(&format!("0 - {term}")),
+                (_, false) => out.push_str(&format!(" + {term}")),
+                (_, true) => out.push_str(&format!(" - {term}")),
+            }
+        }
+        out
+    }
+
+    /// A Logs Insights expression for the estimated cost in USD of one invocation record.
+    /// Cache tokens are charged at the input price plus a per-model difference, so only models
+    /// with their own cache prices add terms.
+    pub fn insights_cost_expression(&self, models: &[&str], region: &str) -> String {
+        let field = |k: TokenKind| format!("coalesce({}, 0)", k.log_field());
+        let input = self.insights_value_expression(models, region, |p| p.input);
+        let output = self.insights_value_expression(models, region, |p| p.output);
+        let read_extra = self.insights_value_expression(models, region, |p| p.cache_read() - p.input);
+        let write_extra = self.insights_value_expression(models, region, |p| p.cache_write() - p.input);
+        let mut terms = vec![
+            format!("({} + {} + {}) * ({input})", field(TokenKind::Input), field(TokenKind::CacheRead), field(TokenKind::CacheWrite)),
+            format!("{} * ({output})", field(TokenKind::Output)),
+        ];
+        if read_extra != "0" {
+            terms.push(format!("{} * ({read_extra})", field(TokenKind::CacheRead)));
+        }
+        if write_extra != "0" {
+            terms.push(format!("{} * ({write_extra})", field(TokenKind::CacheWrite)));
+        }
+        format!("({}) / 1000", terms.join(" + "))
     }
 }
 
@@ -286,18 +322,40 @@ mod tests {
         assert!(t.price("unknown.model", "us-east-1").is_none());
     }
 
-    /// Evaluates the generated expression the way Logs Insights would, for one modelId.
+    /// Evaluates a generated value expression the way Logs Insights would, for one modelId.
     fn eval(expr: &str, model_id: &str) -> f64 {
         if expr == "0" {
             return 0.0;
         }
-        expr.split(" + ")
-            .map(|term| {
-                let id = term.split('"').nth(1).unwrap();
-                let price: f64 = term.rsplit(" * ").next().unwrap().parse().unwrap();
-                if model_id.contains(id) { price } else { 0.0 }
-            })
-            .sum()
+        let mut total = 0.0;
+        let mut depth = 0;
+        let mut start = 0;
+        let bytes: Vec<char> = expr.chars().collect();
+        let mut terms = Vec::new();
+        let mut sign = 1.0;
+        for (i, c) in bytes.iter().enumerate() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                '+' | '-' if depth == 0 && i > 0 && bytes[i - 1] == ' ' => {
+                    terms.push((sign, bytes[start..i].iter().collect::<String>()));
+                    sign = if *c == '-' { -1.0 } else { 1.0 };
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        terms.push((sign, bytes[start..].iter().collect::<String>()));
+        for (sign, term) in terms {
+            if term.trim() == "0" {
+                continue;
+            }
+            let (lhs, v) = term.trim().rsplit_once(" * ").unwrap();
+            let v: f64 = sign * v.parse::<f64>().unwrap();
+            let matches = lhs.split("strcontains(modelId, \"").skip(1).filter(|rest| model_id.contains(rest.split('"').next().unwrap())).count();
+            total += v * matches as f64;
+        }
+        total
     }
 
     #[test]
@@ -308,7 +366,7 @@ mod tests {
         let t = PriceTable::new(&o, &BTreeMap::new(), 0.0);
         let models: Vec<&str> = t.model_ids().collect();
         for kind in TokenKind::ALL {
-            let expr = t.insights_price_expression(&models, "us-east-1", kind);
+            let expr = t.insights_value_expression(&models, "us-east-1", |p| kind.of(p));
             for m in &models {
                 let want = kind.of(&t.price(m, "us-east-1").unwrap());
                 for form in [m.to_string(), format!("us.{m}"), format!("arn:aws:bedrock:us-east-1:1:inference-profile/eu.{m}")] {
@@ -316,5 +374,87 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod cost_expression_tests {
+    use super::*;
+
+    #[test]
+    fn cost_expression_matches_price_cost_for_every_built_in_model() {
+        let t = PriceTable::built_in();
+        let models: Vec<&str> = t.model_ids().collect();
+        let expr = t.insights_cost_expression(&models, "us-east-1");
+        // Leaves room in the 10,000-character Logs Insights limit for the rest of the query.
+        assert!(expr.len() < 8000, "cost expression is {} characters", expr.len());
+        let tokens = Tokens { input: 1234, output: 567, cache_read: 8901, cache_write: 234 };
+        for m in &models {
+            // Substitute the counts and evaluate the expression's structure by hand: every
+            // strcontains term is 1 for ids contained in the model id.
+            let want = t.price(m, "us-east-1").unwrap().cost(&tokens);
+            let got = evaluate_cost(&expr, m, &tokens);
+            assert!((got - want).abs() < 1e-9, "{m}: {got} != {want}");
+        }
+    }
+
+    /// A tiny evaluator for the generated grammar: numbers, `+`, `*`, `/`, parentheses,
+    /// `coalesce(field, 0)` and `strcontains(modelId, "id")`.
+    fn evaluate_cost(expr: &str, model_id: &str, t: &Tokens) -> f64 {
+        let mut s = expr.to_owned();
+        for (field, v) in [
+            ("coalesce(input.inputTokenCount, 0)", t.input),
+            ("coalesce(output.outputTokenCount, 0)", t.output),
+            ("coalesce(input.cacheReadInputTokenCount, 0)", t.cache_read),
+            ("coalesce(input.cacheWriteInputTokenCount, 0)", t.cache_write),
+        ] {
+            s = s.replace(field, &v.to_string());
+        }
+        while let Some(start) = s.find("strcontains(modelId, \"") {
+            let rest = &s[start + 22..];
+            let end = rest.find("\")").unwrap();
+            let id = &rest[..end];
+            let v = if model_id.contains(id) { "1" } else { "0" };
+            s = format!("{}{}{}", &s[..start], v, &rest[end + 2..]);
+        }
+        let tokens: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut pos = 0;
+        parse_sum(&tokens, &mut pos)
+    }
+
+    fn parse_sum(t: &[char], pos: &mut usize) -> f64 {
+        let mut v = parse_product(t, pos);
+        while *pos < t.len() && (t[*pos] == '+' || t[*pos] == '-') {
+            let op = t[*pos];
+            *pos += 1;
+            let r = parse_product(t, pos);
+            v = if op == '+' { v + r } else { v - r };
+        }
+        v
+    }
+
+    fn parse_product(t: &[char], pos: &mut usize) -> f64 {
+        let mut v = parse_atom(t, pos);
+        while *pos < t.len() && (t[*pos] == '*' || t[*pos] == '/') {
+            let op = t[*pos];
+            *pos += 1;
+            let r = parse_atom(t, pos);
+            v = if op == '*' { v * r } else { v / r };
+        }
+        v
+    }
+
+    fn parse_atom(t: &[char], pos: &mut usize) -> f64 {
+        if t[*pos] == '(' {
+            *pos += 1;
+            let v = parse_sum(t, pos);
+            *pos += 1;
+            return v;
+        }
+        let start = *pos;
+        while *pos < t.len() && (t[*pos].is_ascii_digit() || t[*pos] == '.') {
+            *pos += 1;
+        }
+        t[start..*pos].iter().collect::<String>().parse().unwrap()
     }
 }

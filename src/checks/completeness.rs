@@ -87,6 +87,33 @@ pub fn check(t: &Template, config: &Config, primary: bool) -> Vec<Finding> {
             missing("Alarms", format!("no `{core}` alarm"));
         }
     }
+    if config.attribution.enabled {
+        let rules: Vec<&Resource> = t.resources_of_type("AWS::CloudWatch::InsightRule").map(|(_, r)| r).collect();
+        if rules.len() < crate::monitoring::attribution::rule_specs().len() {
+            missing("Attribution", "the Contributor Insights rules ranking callers are missing".into());
+        }
+        for r in rules {
+            if !refers_to(r.properties.get("RuleBody"), log_group_id) {
+                missing("Attribution", "a Contributor Insights rule does not read the invocation log group".into());
+            }
+        }
+        let queries: Vec<&Resource> = t.resources_of_type("AWS::Logs::QueryDefinition").map(|(_, r)| r).collect();
+        if queries.is_empty() || !queries.iter().all(|q| refers_to(q.properties.get("LogGroupNames"), log_group_id)) {
+            missing("Attribution", "the saved per-user queries are missing or do not read the invocation log group".into());
+        }
+    }
+    if primary && config.cost.monthly_budget_usd.is_some() {
+        let budget_ok = t.resources_of_type("AWS::Budgets::Budget").any(|(_, b)| topics.iter().any(|topic| refers_to(b.properties.get("NotificationsWithSubscribers"), topic)));
+        if !budget_ok {
+            missing("BedrockBudget", "no budget notifies the alert topic".into());
+        }
+    }
+    if primary && config.cloudtrail.mode != crate::config::CloudTrailMode::None {
+        let audit = t.resources_of_type("AWS::CloudTrail::Trail").count() + t.resources_of_type("AWS::CloudTrail::EventDataStore").count();
+        if audit == 0 {
+            missing("Audit", format!("cloudtrail.mode is {:?} but the stack has no trail or event data store", config.cloudtrail.mode));
+        }
+    }
     let dashboards = t.resources_of_type("AWS::CloudWatch::Dashboard").count();
     if primary && config.dashboard.enabled && dashboards == 0 {
         missing("OperationsDashboard", "the primary region has no dashboard".into());

@@ -2,8 +2,10 @@
 
 pub mod alarm;
 pub mod dashboard;
+pub mod insight_rule;
 pub mod metric;
 
 pub use alarm::{Alarm, AlarmRef, Comparison, MissingData};
 pub use dashboard::{Dashboard, DashboardRef, Widget, WidgetKind};
+pub use insight_rule::{Aggregate, InsightRule};
 pub use metric::{Metric, MetricSource, Query, Stat};

@@ -161,6 +161,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             p.push(problem(key, v, "allowed: a whole number from 1 to 1000000000000"));
         }
     }
+    attribution_problems(c, &mut p);
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
     }
@@ -168,6 +169,105 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         p.push(problem("dashboard.recent_invocations", c.dashboard.recent_invocations, "allowed: 1 to 10000"));
     }
     p
+}
+
+/// Most principals with their own metric-filter dimension.
+pub const MAX_TRACKED_PRINCIPALS: usize = 20;
+/// Most models a cost alarm can price (two metrics each, ten per alarm).
+pub const MAX_COST_MODELS: usize = 5;
+
+fn price_ok(p: &crate::bedrock::pricing::Price) -> bool {
+    [Some(p.input), Some(p.output), p.cache_read, p.cache_write].into_iter().flatten().all(|v| v.is_finite() && (0.0..=1000.0).contains(&v))
+}
+
+fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
+    let a = &c.attribution;
+    if a.request_metadata_keys.len() > 10 {
+        p.push(problem("attribution.request_metadata_keys", format!("{} keys", a.request_metadata_keys.len()), "at most 10"));
+    }
+    for (i, k) in a.request_metadata_keys.iter().enumerate() {
+        if k.is_empty() || k.len() > 64 || !k.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+            p.push(problem(format!("attribution.request_metadata_keys[{i}]"), quoted(k), "allowed: 1-64 letters, digits, _ and -"));
+        }
+    }
+    if a.tracked_principals.len() > MAX_TRACKED_PRINCIPALS {
+        p.push(problem(
+            "attribution.tracked_principals",
+            format!("{} principals", a.tracked_principals.len()),
+            format!("at most {MAX_TRACKED_PRINCIPALS}: per-caller metric filters are for a few named callers; Contributor Insights ranks everyone"),
+        ));
+    }
+    for (i, arn) in a.tracked_principals.iter().enumerate() {
+        if !arn.starts_with("arn:") || arn.len() > 256 || arn.contains(['"', '\\', ' ']) {
+            p.push(problem(format!("attribution.tracked_principals[{i}]"), quoted(arn), "allowed: a caller ARN as it appears in identity.arn, e.g. arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_abc/jane@example.com"));
+        }
+    }
+    let pr = &c.pricing;
+    if !(pr.discount_percent.is_finite() && (0.0..100.0).contains(&pr.discount_percent)) {
+        p.push(problem("pricing.discount_percent", pr.discount_percent, "allowed: 0 to less than 100"));
+    }
+    for (m, price) in &pr.models {
+        if !price_ok(price) {
+            p.push(problem(format!("pricing.models.{m}"), "a negative, huge or non-numeric price", "allowed: USD per 1,000 tokens from 0 to 1000"));
+        }
+    }
+    for (region, models) in &pr.regions {
+        if !is_region(region) {
+            p.push(problem(format!("pricing.regions.{region}"), quoted(region), "allowed: an AWS region name such as eu-central-1"));
+        }
+        for (m, price) in models {
+            if !price_ok(price) {
+                p.push(problem(format!("pricing.regions.{region}.{m}"), "a negative, huge or non-numeric price", "allowed: USD per 1,000 tokens from 0 to 1000"));
+            }
+        }
+    }
+    let table = pr.table();
+    for (key, list) in [("models", &c.models), ("alerts.models", &c.alerts.models), ("cost.models", &c.cost.models)] {
+        for (i, m) in list.iter().enumerate() {
+            if !table.knows(m) {
+                p.push(problem(
+                    format!("{key}[{i}]"),
+                    format!("{m:?}, which has no price"),
+                    format!("price it under `pricing.models.\"{m}\"` with input and output (USD per 1,000 tokens), or use a model of the built-in table ({} models; see README)", table.model_ids().count()),
+                ));
+            }
+        }
+    }
+    let cost = &c.cost;
+    if cost.models.len() > MAX_COST_MODELS {
+        p.push(problem("cost.models", format!("{} models", cost.models.len()), format!("at most {MAX_COST_MODELS}: a CloudWatch alarm reads at most 10 metrics, two per model")));
+    }
+    for (key, v) in [("cost.hourly_limit_usd", cost.hourly_limit_usd), ("cost.daily_limit_usd", cost.daily_limit_usd), ("cost.monthly_budget_usd", cost.monthly_budget_usd)] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0 && v <= 1e9) {
+                p.push(problem(key, v, "allowed: a positive amount in USD up to 1000000000"));
+            }
+        }
+    }
+    if (cost.hourly_limit_usd.is_some() || cost.daily_limit_usd.is_some()) && cost.models.is_empty() {
+        p.push(problem("cost.models", "empty", "list the models the cost alarms price (at most 5) when cost.hourly_limit_usd or cost.daily_limit_usd is set"));
+    }
+    if cost.monthly_budget_usd.is_some() && c.alerts.emails.len() > crate::budgets::budget::MAX_EMAIL_SUBSCRIBERS {
+        p.push(problem("alerts.emails", format!("{} addresses", c.alerts.emails.len()), "at most 10 when cost.monthly_budget_usd is set (a budget notifies at most 10 e-mails)"));
+    }
+    let t = &c.cloudtrail;
+    if let Some(b) = &t.bucket {
+        if !is_bucket_name(b) {
+            p.push(problem("cloudtrail.bucket", quoted(b), "allowed: an existing bucket name (S3 naming rules)"));
+        }
+    }
+    if t.prefix.is_empty() || t.prefix.starts_with('/') || t.prefix.ends_with('/') || t.prefix.contains("AWSLogs") {
+        p.push(problem("cloudtrail.prefix", quoted(&t.prefix), "allowed: a key prefix without leading or trailing slash, not containing AWSLogs"));
+    }
+    match t.mode {
+        crate::config::CloudTrailMode::Lake if !crate::cloudtrail::event_data_store::RETENTION_RANGE.contains(&t.retention_days) => {
+            p.push(problem("cloudtrail.retention_days", t.retention_days, "allowed: 7 to 3653 days for a CloudTrail Lake event data store"));
+        }
+        crate::config::CloudTrailMode::Trail if t.cloudwatch_logs && !RETENTION_DAYS.contains(&t.retention_days) => {
+            p.push(problem("cloudtrail.retention_days", t.retention_days, format!("allowed for the trail's log group: {}", join(RETENTION_DAYS))));
+        }
+        _ => {}
+    }
 }
 
 /// Most models drawn on the dashboard: one widget holds at most 500 metrics.

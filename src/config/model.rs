@@ -27,6 +27,10 @@ pub struct Config {
     pub bucket: BucketSettings,
     pub alerts: Alerts,
     pub dashboard: DashboardSettings,
+    pub attribution: Attribution,
+    pub pricing: PricingSettings,
+    pub cost: CostSettings,
+    pub cloudtrail: CloudTrailSettings,
 }
 
 impl Default for Config {
@@ -41,6 +45,10 @@ impl Default for Config {
             bucket: BucketSettings::default(),
             alerts: Alerts::default(),
             dashboard: DashboardSettings::default(),
+            attribution: Attribution::default(),
+            pricing: PricingSettings::default(),
+            cost: CostSettings::default(),
+            cloudtrail: CloudTrailSettings::default(),
         }
     }
 }
@@ -168,6 +176,96 @@ pub struct DashboardSettings {
 impl Default for DashboardSettings {
     fn default() -> Self {
         DashboardSettings { enabled: true, name: "BedrockUsageMonitoring".into(), recent_invocations: 20 }
+    }
+}
+
+/// Per-user attribution from the invocation logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attribution {
+    /// Contributor Insights rules and saved Logs Insights queries per caller.
+    pub enabled: bool,
+    /// For roles other than IAM Identity Center ones, count `role/session` as the person
+    /// (when each session name is a person, e.g. set by your identity broker).
+    pub sessions_are_people: bool,
+    /// `requestMetadata` keys callers set (team, project, application); a saved query groups
+    /// calls by them. Letters, digits, `_` and `-`; at most 10.
+    pub request_metadata_keys: Vec<String>,
+    /// Caller ARNs (`identity.arn`) that get per-caller token metrics from a metric filter.
+    /// Bounded on purpose (at most 20): a filter is disabled at 1,000 distinct dimension values
+    /// per hour; Contributor Insights covers everyone else.
+    pub tracked_principals: Vec<String>,
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Attribution { enabled: true, sessions_are_people: false, request_metadata_keys: Vec::new(), tracked_principals: Vec::new() }
+    }
+}
+
+/// Prices in USD per 1,000 tokens, on top of the built-in table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PricingSettings {
+    /// Model id → price; adds custom or fine-tuned models, replaces built-in prices.
+    pub models: BTreeMap<String, crate::bedrock::pricing::Price>,
+    /// Region → model id → price, for prices that differ by region.
+    pub regions: BTreeMap<String, BTreeMap<String, crate::bedrock::pricing::Price>>,
+    /// Negotiated discount applied to every price, 0-100.
+    pub discount_percent: f64,
+}
+
+impl PricingSettings {
+    pub fn table(&self) -> crate::bedrock::pricing::PriceTable {
+        crate::bedrock::pricing::PriceTable::new(&self.models, &self.regions, self.discount_percent)
+    }
+}
+
+/// Estimated-cost alarms and the AWS Budgets budget.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostSettings {
+    /// Models the cost alarms price (at most 5: an alarm reads at most 10 metrics, and each model
+    /// needs its input and output tokens).
+    pub models: Vec<String>,
+    /// Alarm when the estimated cost of one hour exceeds this many USD.
+    pub hourly_limit_usd: Option<f64>,
+    /// Alarm when the estimated cost of one day exceeds this many USD.
+    pub daily_limit_usd: Option<f64>,
+    /// An AWS Budgets budget on Amazon Bedrock spend: notifies at 80% actual and 100% forecast.
+    pub monthly_budget_usd: Option<f64>,
+}
+
+/// CloudTrail for the Bedrock management events: who called, when, which model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CloudTrailMode {
+    /// Use the account's existing CloudTrail setup.
+    #[default]
+    None,
+    /// A multi-region trail with log-file validation into its own encrypted, retained bucket.
+    Trail,
+    /// A CloudTrail Lake event data store, queryable with SQL.
+    Lake,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudTrailSettings {
+    pub mode: CloudTrailMode,
+    /// `trail`: an existing bucket to write to (its policy must allow CloudTrail); default: a new bucket.
+    pub bucket: Option<String>,
+    /// `trail`: key prefix in the bucket.
+    pub prefix: String,
+    /// `trail`: also deliver to a CloudWatch Logs group (`/aws/cloudtrail/<stack>`).
+    pub cloudwatch_logs: bool,
+    /// `lake`: days the event data store keeps events (7-3653); `trail`: retention of the log group.
+    pub retention_days: u32,
+}
+
+impl Default for CloudTrailSettings {
+    fn default() -> Self {
+        CloudTrailSettings { mode: CloudTrailMode::None, bucket: None, prefix: "cloudtrail".into(), cloudwatch_logs: false, retention_days: 90 }
     }
 }
 

@@ -7,7 +7,9 @@ use crate::cfn::{logical_id_fragment, CfnError, Template};
 use crate::cloudwatch::{Alarm, AlarmRef, Metric, MetricSource, Query, Stat};
 use crate::config::Config;
 use crate::kms::KeyRef;
-use crate::sns::{Topic, TopicRef};
+use crate::cfn::{Pseudo, Sub};
+use crate::iam::Condition;
+use crate::sns::{Topic, TopicPolicy, TopicRef};
 
 const HOUR: u32 = 3600;
 const FIVE_MINUTES: u32 = 300;
@@ -145,4 +147,21 @@ fn core_alarms(template: &mut Template, config: &Config, region: &str, topic: &T
                 .build(template)
         })
         .collect()
+}
+
+/// The topic's policy: CloudWatch alarms of this account may publish, and AWS Budgets when the
+/// stack has a budget. (A topic policy replaces SNS's default one, so CloudWatch is named
+/// explicitly; same-account IAM users keep their access through IAM.)
+pub fn topic_policy(template: &mut Template, topic: &TopicRef, budgets: bool) -> Result<(), CfnError> {
+    let mut policy = TopicPolicy::new("AlertTopicPolicy", topic).allow_service_publish("CloudWatchAlarmsPublish", "cloudwatch.amazonaws.com", vec![Condition::source_account()]);
+    if budgets {
+        let budgets_arn = Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":budgets::").pseudo(Pseudo::AccountId).text(":*").build();
+        policy = policy.allow_service_publish(
+            "BudgetsPublishAlerts",
+            "budgets.amazonaws.com",
+            vec![Condition::source_account(), Condition::new("ArnLike", "aws:SourceArn", budgets_arn)],
+        );
+    }
+    policy.build(template)?;
+    Ok(())
 }

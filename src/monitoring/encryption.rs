@@ -8,12 +8,17 @@
 use crate::cfn::{CfnError, Pseudo, Sub, Template, Value};
 use crate::iam::actions::{KMS_ENCRYPT_FOR_SERVICE, KMS_LOGS_GROUP_ENCRYPTION};
 use crate::iam::{Condition, Principal};
+use crate::config::{CloudTrailMode, Config};
 use crate::kms::{Key, KeyRef};
 
-const KMS_GENERATE_DATA_KEY: &[&str] = &["kms:GenerateDataKey"];
+use super::audit;
 
-/// Log groups the key may encrypt: their names as values (literal or derived from the stack).
-pub fn stack_key(template: &mut Template, log_group_names: &[Value]) -> Result<KeyRef, CfnError> {
+const KMS_GENERATE_DATA_KEY: &[&str] = &["kms:GenerateDataKey"];
+const KMS_DESCRIBE_KEY: &[&str] = &["kms:DescribeKey"];
+
+/// The stack key. `log_group_names` are the groups it may encrypt (literal or derived from the
+/// stack); budgets and CloudTrail get grants only when the config uses them.
+pub fn stack_key(template: &mut Template, config: &Config, primary: bool, log_group_names: &[Value]) -> Result<KeyRef, CfnError> {
     let log_group_arns = log_group_names
         .iter()
         .map(|name| {
@@ -31,7 +36,7 @@ pub fn stack_key(template: &mut Template, log_group_names: &[Value]) -> Result<K
         .collect::<Vec<_>>();
     let logs_service = Sub::new().text("logs.").pseudo(Pseudo::Region).text(".amazonaws.com").build();
     let logs_condition = Condition { operator: "ArnLike", key: "kms:EncryptionContext:aws:logs:arn".into(), values: log_group_arns };
-    Key::new("EncryptionKey", "bedrock-watch: encrypts Bedrock invocation logs, the log bucket and the alert topic")
+    let mut key = Key::new("EncryptionKey", "bedrock-watch: encrypts Bedrock invocation logs, the log bucket and the alert topic")
         .grant("CloudWatchLogsEncryptsStackLogGroups", Principal::Service(logs_service), KMS_LOGS_GROUP_ENCRYPTION, vec![logs_condition])
         .grant(
             "BedrockDeliversEncryptedLogs",
@@ -39,6 +44,14 @@ pub fn stack_key(template: &mut Template, log_group_names: &[Value]) -> Result<K
             KMS_GENERATE_DATA_KEY,
             vec![Condition::source_account(), Condition::bedrock_source_arn()],
         )
-        .grant("CloudWatchAlarmsPublishToEncryptedTopic", Principal::service("cloudwatch.amazonaws.com"), KMS_ENCRYPT_FOR_SERVICE, vec![])
-        .build(template)
+        .grant("CloudWatchAlarmsPublishToEncryptedTopic", Principal::service("cloudwatch.amazonaws.com"), KMS_ENCRYPT_FOR_SERVICE, vec![]);
+    if primary && config.cost.monthly_budget_usd.is_some() {
+        key = key.grant("BudgetsPublishToEncryptedTopic", Principal::service("budgets.amazonaws.com"), KMS_ENCRYPT_FOR_SERVICE, vec![Condition::source_account()]);
+    }
+    if primary && config.cloudtrail.mode == CloudTrailMode::Trail {
+        key = key
+            .grant("CloudTrailEncryptsLogFiles", Principal::service("cloudtrail.amazonaws.com"), KMS_GENERATE_DATA_KEY, audit::cloudtrail_key_condition(config))
+            .grant("CloudTrailDescribesKey", Principal::service("cloudtrail.amazonaws.com"), KMS_DESCRIBE_KEY, vec![]);
+    }
+    key.build(template)
 }

@@ -5,6 +5,9 @@
 //! delivery, alerts, dashboard.
 
 pub mod alerts;
+pub mod attribution;
+pub mod audit;
+pub mod cost;
 pub mod dashboard;
 pub mod delivery;
 pub mod encryption;
@@ -31,6 +34,9 @@ const TAGGABLE: &[&str] = &[
     "AWS::KMS::Key",
     "AWS::Lambda::Function",
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::InsightRule",
+    "AWS::CloudTrail::Trail",
+    "AWS::CloudTrail::EventDataStore",
 ];
 
 /// Every stack the configuration asks for, primary region first.
@@ -50,11 +56,24 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
         if primary && config.dashboard.enabled { " and dashboard" } else { "" },
         config.project
     ));
-    let handler_log_group = Function::log_group_name("InvocationLoggingHandler");
-    let key = encryption::stack_key(&mut t, &[Value::str(config.logging.log_group_name.as_str()), handler_log_group])?;
+    let mut log_groups = vec![Value::str(config.logging.log_group_name.as_str()), Function::log_group_name("InvocationLoggingHandler")];
+    if primary && config.cloudtrail.mode == crate::config::CloudTrailMode::Trail && config.cloudtrail.cloudwatch_logs {
+        log_groups.push(Value::str(audit::trail_log_group_name(config)));
+    }
+    let key = encryption::stack_key(&mut t, config, primary, &log_groups)?;
     let storage = storage::build(&mut t, config, &key)?;
     let delivery = delivery::build(&mut t, config, &storage, &key)?;
-    let alerts = alerts::build(&mut t, config, region, &key)?;
+    let mut alerts = alerts::build(&mut t, config, region, &key)?;
+    let with_budget = primary && config.cost.monthly_budget_usd.is_some();
+    alerts::topic_policy(&mut t, &alerts.topic, with_budget)?;
+    alerts.alarms.extend(cost::alarms(&mut t, config, region, &alerts.topic)?);
+    if with_budget {
+        cost::budget(&mut t, config, &alerts.topic)?;
+    }
+    attribution::build(&mut t, config, region, &storage.log_group)?;
+    if primary {
+        audit::build(&mut t, config, &key)?;
+    }
     let dashboard = if primary && config.dashboard.enabled {
         Some(dashboard::build(&mut t, config, storage.log_group.name(), &alerts.alarms)?)
     } else {

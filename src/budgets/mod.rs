@@ -1,0 +1,5 @@
+//! AWS Budgets builders.
+
+pub mod budget;
+
+pub use budget::Budget;

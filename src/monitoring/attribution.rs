@@ -1,0 +1,169 @@
+//! Who used Bedrock and how much: Contributor Insights rules ranking callers and models, saved
+//! Logs Insights queries with per-user tokens and cost, and per-caller metric filters for an
+//! explicit, bounded list of principals. All read the invocation log group; the metrics carry no
+//! user.
+
+use crate::bedrock::identity;
+use crate::bedrock::pricing::{format_price, TokenKind};
+use crate::cfn::{logical_id_fragment, CfnError, ResourceRef, Template};
+use crate::cloudwatch::{Aggregate, InsightRule};
+use crate::config::Config;
+use crate::logs::{LogGroupRef, MetricFilter, QueryDefinition};
+
+/// Namespace of the metrics the stack's metric filters publish.
+pub const NAMESPACE: &str = "BedrockWatch/Attribution";
+/// Logs Insights rejects longer queries.
+pub const MAX_QUERY_LENGTH: usize = 10_000;
+
+pub struct Attribution {
+    pub rules: Vec<ResourceRef>,
+    pub queries: Vec<ResourceRef>,
+    pub filters: Vec<ResourceRef>,
+}
+
+/// The Contributor Insights rules: (logical id, name suffix, keys, summed field).
+pub fn rule_specs() -> Vec<(&'static str, &'static str, Vec<&'static str>, Option<&'static str>)> {
+    vec![
+        ("TopCallersByInputTokensRule", "top-callers-input-tokens", vec!["$.identity.arn"], Some("$.input.inputTokenCount")),
+        ("TopCallersByOutputTokensRule", "top-callers-output-tokens", vec!["$.identity.arn"], Some("$.output.outputTokenCount")),
+        ("TopCallersByInvocationsRule", "top-callers-invocations", vec!["$.identity.arn"], None),
+        ("TopModelsPerCallerRule", "top-models-per-caller", vec!["$.identity.arn", "$.modelId"], None),
+    ]
+}
+
+/// Models whose prices go into the queries: the ones the config names, else the whole table.
+pub fn priced_models(config: &Config) -> Vec<String> {
+    let mut named: Vec<String> = config
+        .models
+        .iter()
+        .chain(&config.alerts.models)
+        .chain(&config.cost.models)
+        .cloned()
+        .chain(config.pricing.models.keys().cloned())
+        .collect();
+    if named.is_empty() {
+        named = config.pricing.table().model_ids().map(str::to_owned).collect();
+    }
+    named.sort();
+    named.dedup();
+    named
+}
+
+/// `estimated cost in USD` of a record, as a Logs Insights expression.
+pub fn cost_expression(config: &Config, region: &str) -> String {
+    let models = priced_models(config);
+    let refs: Vec<&str> = models.iter().map(String::as_str).collect();
+    config.pricing.table().insights_cost_expression(&refs, region)
+}
+
+/// The saved queries: (logical id, name, query text).
+pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, String)> {
+    let who = identity::insights_commands(config.attribution.sessions_are_people);
+    let cost = cost_expression(config, region);
+    let folder = format!("bedrock-watch/{}", config.stack_name_for(region));
+    let mut q = vec![
+        (
+            "TokensAndCostPerUserQuery",
+            format!("{folder}/Tokens and estimated cost per user, model and day"),
+            format!(
+                "fields @timestamp, modelId, {cost} as cost_usd\n| {who}\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens, sum(cost_usd) as estimated_cost_usd by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, estimated_cost_usd desc"
+            ),
+        ),
+        (
+            "DailyTrendPerUserQuery",
+            format!("{folder}/Daily tokens per user"),
+            format!(
+                "fields @timestamp\n| {who}\n| stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, count(*) as calls by principal, datefloor(@timestamp, 1d) as day\n| sort principal asc, day asc"
+            ),
+        ),
+        (
+            "FirstAndLastCallPerUserQuery",
+            format!("{folder}/First and last call per user"),
+            format!("fields @timestamp, modelId\n| {who}\n| stats min(@timestamp) as first_call, max(@timestamp) as last_call, count(*) as calls by principal\n| sort last_call desc"),
+        ),
+    ];
+    let keys = &config.attribution.request_metadata_keys;
+    if !keys.is_empty() {
+        let fields: Vec<String> = keys.iter().map(|k| format!("requestMetadata.{k}")).collect();
+        q.push((
+            "CallsByRequestMetadataQuery",
+            format!("{folder}/Calls and cost by request metadata"),
+            format!(
+                "fields @timestamp, {cost} as cost_usd\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(cost_usd) as estimated_cost_usd by {}\n| sort estimated_cost_usd desc",
+                fields.join(", ")
+            ),
+        ));
+    }
+    q
+}
+
+pub fn build(template: &mut Template, config: &Config, region: &str, log_group: &LogGroupRef) -> Result<Attribution, CfnError> {
+    let mut out = Attribution { rules: Vec::new(), queries: Vec::new(), filters: Vec::new() };
+    if !config.attribution.enabled {
+        return Ok(out);
+    }
+    let stack = config.stack_name_for(region);
+    for (id, suffix, keys, value_of) in rule_specs() {
+        let aggregate = if value_of.is_some() { Aggregate::Sum } else { Aggregate::Count };
+        let mut rule = InsightRule::new(id, format!("{stack}-{suffix}"), &keys, aggregate).log_group(log_group.name());
+        if let Some(v) = value_of {
+            rule = rule.value_of(v);
+        }
+        out.rules.push(rule.build(template)?);
+    }
+    for (id, name, text) in queries(config, region) {
+        if text.len() > MAX_QUERY_LENGTH {
+            return Err(CfnError::invalid(
+                "monitoring::attribution",
+                format!("query `{name}` is {} characters, over Logs Insights' {MAX_QUERY_LENGTH}; list fewer models under `models` or `pricing.models`", text.len()),
+            ));
+        }
+        out.queries.push(QueryDefinition::new(id, name, text).log_group(log_group).build(template)?);
+    }
+    // One filter pair per group of principals whose pattern fits CloudWatch Logs' limit.
+    for (group, principals) in principal_groups(&config.attribution.tracked_principals).iter().enumerate() {
+        let pattern = tracked_pattern(principals);
+        for (kind, metric) in [(TokenKind::Input, "InputTokens"), (TokenKind::Output, "OutputTokens")] {
+            let suffix = if group == 0 { String::new() } else { (group + 1).to_string() };
+            let filter = MetricFilter::new(format!("Tracked{metric}Filter{suffix}"), log_group, &pattern, NAMESPACE, metric, &format!("$.{}", kind.log_field()))
+                .dimension("Principal", "$.identity.arn");
+            out.filters.push(filter.build(template)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Longest metric-filter pattern CloudWatch Logs accepts.
+pub const MAX_FILTER_PATTERN: usize = 1024;
+
+/// `{ ($.identity.arn = "a") || ($.identity.arn = "b") }`.
+pub fn tracked_pattern(principals: &[&str]) -> String {
+    format!("{{ {} }}", principals.iter().map(|arn| format!("($.identity.arn = \"{arn}\")")).collect::<Vec<_>>().join(" || "))
+}
+
+/// Splits the tracked principals into groups whose filter pattern fits the limit.
+pub fn principal_groups(principals: &[String]) -> Vec<Vec<&str>> {
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for p in principals {
+        let fits = groups.last().is_some_and(|g| {
+            let mut candidate = g.clone();
+            candidate.push(p);
+            tracked_pattern(&candidate).len() <= MAX_FILTER_PATTERN
+        });
+        match groups.last_mut() {
+            Some(g) if fits => g.push(p),
+            _ => groups.push(vec![p]),
+        }
+    }
+    groups
+}
+
+/// A short fragment for ids derived from a model id (used by cost alarms).
+pub fn model_fragment(model: &str) -> String {
+    logical_id_fragment(model)
+}
+
+/// A price printed for descriptions.
+pub fn usd(v: f64) -> String {
+    format_price(v)
+}
