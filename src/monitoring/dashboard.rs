@@ -5,6 +5,7 @@
 use crate::cfn::{CfnError, Template, Value};
 use crate::cloudwatch::dashboard::bedrock_per_model;
 use crate::cloudwatch::{AlarmRef, Dashboard, DashboardRef, Metric, MetricSource, Stat, Widget};
+use crate::bedrock::pricing::TokenKind;
 use crate::config::Config;
 
 const PERIOD: u32 = 300;
@@ -76,6 +77,14 @@ pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, lo
         .into_iter()
         .map(Widget::stacked),
     );
+    if !config.models.is_empty() && config.models.len() <= 100 {
+        let sources = config
+            .models
+            .iter()
+            .map(|m| super::cost::estimated_cost(config, region, std::slice::from_ref(m), &TokenKind::ALL, 3600, &format!("{m} (USD)")))
+            .collect();
+        widgets.push(Widget::graph(title("Estimated cost per hour by model"), sources).stacked().y_label("USD / hour").size(24, 6));
+    }
     widgets.push(Widget::logs(title("Recent invocations"), vec![log_group], recent_invocations_query(config.dashboard.recent_invocations)));
     widgets.into_iter().map(|w| w.in_region(region)).collect()
 }
