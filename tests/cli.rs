@@ -96,7 +96,7 @@ fn validate_lists_the_declared_exceptions() {
     let s = text(&out.stdout);
     assert!(s.contains("bedrock:PutModelInvocationLoggingConfiguration"), "{s}");
     assert!(s.contains("reason:"), "{s}");
-    assert!(s.contains("ok: 1 stack(s) pass"), "{s}");
+    assert!(s.contains("ok: 1 stack(s) pass the least-privilege"), "{s}");
 }
 
 #[test]

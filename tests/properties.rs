@@ -90,6 +90,12 @@ fn config_strategy() -> impl Strategy<Value = Config> {
             c.pricing.discount_percent = discount;
             c.cloudtrail.mode = [CloudTrailMode::None, CloudTrailMode::Trail, CloudTrailMode::Lake][trail_mode];
             c.cloudtrail.cloudwatch_logs = trail_mode == 1 && enabled;
+            if sessions {
+                c.alerts.routing.critical = vec!["pager@example.com".into()];
+            }
+            c.dashboards.management.enabled = dash || adopt;
+            c.dashboards.security.enabled = !adopt;
+            c.alerts.composite = !sessions || enabled;
             c
         },
     )
@@ -205,6 +211,86 @@ proptest! {
         let expected = if config.attribution.enabled { config.attribution.tracked_principals.len() } else { 0 };
         prop_assert_eq!(principals_seen, expected);
         prop_assert!(principals_seen <= 20);
+    }
+
+    #[test]
+    fn dashboards_and_alarms_use_known_metrics_and_defined_ids(config in config_strategy()) {
+        use bedrock_watch::cloudwatch::metric::{expression_ids, insights_metric_names, search_metric_names, BEDROCK_METRICS};
+        for stack in monitoring::stacks(&config).unwrap() {
+            let t = &stack.template;
+            // Metrics the stack defines itself, through metric filters.
+            let own: Vec<(String, String)> = t
+                .resources_of_type("AWS::Logs::MetricFilter")
+                .map(|(_, f)| {
+                    let tr = f.properties.get("MetricTransformations").and_then(Value::as_list).unwrap()[0].as_map().unwrap().clone();
+                    (tr.get("MetricNamespace").and_then(Value::as_str).unwrap().to_owned(), tr.get("MetricName").and_then(Value::as_str).unwrap().to_owned())
+                })
+                .collect();
+            let known = |ns: &str, name: &str| {
+                (ns == "AWS/Bedrock" && BEDROCK_METRICS.contains(&name)) || own.iter().any(|(n, m)| n == ns && m == name)
+            };
+            let expression_metrics_known = |expr: &str| {
+                search_metric_names(expr).into_iter().chain(insights_metric_names(expr)).all(|m| BEDROCK_METRICS.contains(&m.as_str()))
+            };
+            for (id, d) in t.resources_of_type("AWS::CloudWatch::Dashboard") {
+                let body = match d.properties.get("DashboardBody").unwrap() {
+                    Value::Str(s) => s.clone(),
+                    Value::Fn(f) => match f.as_ref() { Intrinsic::Sub { template, .. } => template.clone(), other => panic!("{other:?}") },
+                    other => panic!("{other:?}"),
+                };
+                let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let widgets = json["widgets"].as_array().unwrap();
+                prop_assert!(widgets.len() <= 500);
+                let mut boxes: Vec<(u64, u64, u64, u64)> = Vec::new();
+                for w in widgets {
+                    let n = |k: &str| w[k].as_u64().unwrap();
+                    let b = (n("x"), n("y"), n("width"), n("height"));
+                    prop_assert!(b.0 + b.2 <= 24, "{}: widget off the grid", id);
+                    prop_assert!(!boxes.iter().any(|o| b.0 < o.0 + o.2 && o.0 < b.0 + b.2 && b.1 < o.1 + o.3 && o.1 < b.1 + b.3), "{}: widgets overlap", id);
+                    boxes.push(b);
+                    let rows = w["properties"]["metrics"].as_array().cloned().unwrap_or_default();
+                    prop_assert!(rows.len() <= 500);
+                    let ids: Vec<String> = rows.iter().filter_map(|r| r.as_array()?.last()?.get("id")?.as_str().map(str::to_owned)).collect();
+                    for r in &rows {
+                        let r = r.as_array().unwrap();
+                        match r.last().and_then(|o| o.get("expression")).and_then(|e| e.as_str()) {
+                            Some(expr) => {
+                                prop_assert!(expression_metrics_known(expr), "{}: unknown metric in `{}`", id, expr);
+                                for used in expression_ids(expr) {
+                                    prop_assert!(ids.contains(&used), "{}: `{}` uses undefined `{}`", id, expr, used);
+                                }
+                            }
+                            None => {
+                                let (ns, name) = (r[0].as_str().unwrap(), r[1].as_str().unwrap());
+                                prop_assert!(known(ns, name), "{}: metric {}/{} is neither a Bedrock metric nor defined by the stack", id, ns, name);
+                            }
+                        }
+                    }
+                }
+            }
+            for (id, a) in t.resources_of_type("AWS::CloudWatch::Alarm") {
+                let p = &a.properties;
+                prop_assert!(p.get("AlarmActions").and_then(Value::as_list).is_some_and(|l| !l.is_empty() && l.len() <= 5), "{}", id);
+                if let Some(ns) = p.get("Namespace").and_then(Value::as_str) {
+                    prop_assert!(known(ns, p.get("MetricName").and_then(Value::as_str).unwrap()), "{}", id);
+                }
+                let metrics: Vec<bedrock_watch::cfn::Map> = p.get("Metrics").and_then(Value::as_list).unwrap_or(&[]).iter().filter_map(|m| m.as_map().cloned()).collect();
+                prop_assert!(metrics.iter().filter(|m| m.get("ReturnData") != Some(&Value::Bool(true))).count() <= 10, "{}", id);
+                let ids: Vec<&str> = metrics.iter().filter_map(|m| m.get("Id").and_then(Value::as_str)).collect();
+                for m in &metrics {
+                    if let Some(expr) = m.get("Expression").and_then(Value::as_str) {
+                        prop_assert!(expression_metrics_known(expr), "{}: {}", id, expr);
+                        for used in expression_ids(expr) {
+                            prop_assert!(ids.contains(&used.as_str()), "{}: `{}` uses undefined `{}`", id, expr, used);
+                        }
+                    }
+                    if let Some(stat) = m.get("MetricStat").and_then(Value::as_map) {
+                        let metric = stat.get("Metric").and_then(Value::as_map).unwrap();
+                        prop_assert!(known(metric.get("Namespace").and_then(Value::as_str).unwrap(), metric.get("MetricName").and_then(Value::as_str).unwrap()), "{}", id);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -168,3 +168,27 @@ fn stack_attribution_and_cost() {
     }
     snapshot("stack_attribution_and_cost", &t);
 }
+
+/// Each dashboard body of the default stack, as the JSON CloudWatch receives.
+#[test]
+fn dashboard_bodies() {
+    let t = monitoring::build(&Config::default(), "us-east-1").unwrap();
+    let mut names = Vec::new();
+    for (id, d) in t.resources_of_type("AWS::CloudWatch::Dashboard") {
+        let body = match d.properties.get("DashboardBody").unwrap() {
+            bedrock_watch::cfn::Value::Fn(f) => match f.as_ref() {
+                bedrock_watch::cfn::Intrinsic::Sub { template, .. } => template.clone(),
+                other => panic!("{other:?}"),
+            },
+            bedrock_watch::cfn::Value::Str(s) => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        let name = format!("dashboard_body_{}", id.trim_end_matches("Dashboard").to_lowercase());
+        settings.bind(|| insta::assert_snapshot!(name.clone(), body));
+        names.push(name);
+    }
+    assert_eq!(names.len(), 4, "{names:?}");
+}

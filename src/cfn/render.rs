@@ -394,7 +394,7 @@ fn to_json_with_placeholders(value: &Value, escape: bool) -> serde_json::Value {
 /// the template size limit, and a metric per line reads better in a diff than a token per line.
 fn write_readable_json(v: &serde_json::Value, indent: usize, out: &mut String) {
     use serde_json::Value as J;
-    const INLINE_WIDTH: usize = 100;
+    const INLINE_WIDTH: usize = 160;
     let compact = serde_json::to_string(v).unwrap_or_default();
     let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
     match v {

@@ -71,7 +71,7 @@ pub fn check(t: &Template, config: &Config, primary: bool) -> Vec<Finding> {
         missing("AlertTopic", "no SNS topic for alerts".into());
     }
     let alarms: Vec<(&str, &Resource)> = t.resources_of_type("AWS::CloudWatch::Alarm").collect();
-    for (id, alarm) in &alarms {
+    for (id, alarm) in alarms.iter().chain(t.resources_of_type("AWS::CloudWatch::CompositeAlarm").collect::<Vec<_>>().iter()) {
         for key in ["AlarmActions", "OKActions"] {
             let actions = as_list(alarm.properties.get(key));
             if actions.is_empty() || !actions.iter().all(|a| topics.iter().any(|topic| refers_to(Some(a), topic))) {

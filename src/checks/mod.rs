@@ -7,6 +7,7 @@
 
 pub mod completeness;
 pub mod least_privilege;
+pub mod limits;
 pub mod policies;
 pub mod security;
 
@@ -21,6 +22,7 @@ pub enum Check {
     LeastPrivilege,
     Completeness,
     Security,
+    Limits,
 }
 
 impl Check {
@@ -29,6 +31,7 @@ impl Check {
             Check::LeastPrivilege => "least-privilege",
             Check::Completeness => "completeness",
             Check::Security => "security",
+            Check::Limits => "limits",
         }
     }
 }
@@ -58,6 +61,7 @@ pub fn run(template: &Template, config: &Config, primary: bool) -> Vec<Finding> 
     findings.extend(least_privilege::check(template));
     findings.extend(completeness::check(template, config, primary));
     findings.extend(security::check(template));
+    findings.extend(limits::check(template));
     findings.sort();
     findings
 }

@@ -164,7 +164,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
             if failed {
                 return Ok(Outcome::Failed);
             }
-            writeln!(out, "ok: {} stack(s) pass the least-privilege, completeness and security checks", rendered.len()).map_err(io_report)?;
+            writeln!(out, "ok: {} stack(s) pass the least-privilege, completeness, security and limits checks", rendered.len()).map_err(io_report)?;
             Ok(Outcome::Ok)
         }
     }

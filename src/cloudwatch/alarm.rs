@@ -19,6 +19,8 @@ pub enum Comparison {
     GreaterThanOrEqualToThreshold,
     LessThanThreshold,
     LessThanOrEqualToThreshold,
+    /// Above an anomaly-detection band (set by [`Alarm::anomaly_band`]).
+    GreaterThanUpperThreshold,
 }
 
 impl Comparison {
@@ -28,6 +30,7 @@ impl Comparison {
             Comparison::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
             Comparison::LessThanThreshold => "LessThanThreshold",
             Comparison::LessThanOrEqualToThreshold => "LessThanOrEqualToThreshold",
+            Comparison::GreaterThanUpperThreshold => "GreaterThanUpperThreshold",
         }
     }
 
@@ -37,6 +40,7 @@ impl Comparison {
             Comparison::GreaterThanOrEqualToThreshold => ">=",
             Comparison::LessThanThreshold => "<",
             Comparison::LessThanOrEqualToThreshold => "<=",
+            Comparison::GreaterThanUpperThreshold => "above the band of",
         }
     }
 }
@@ -74,6 +78,7 @@ pub struct Alarm {
     unit: String,
     runbook: Option<String>,
     actions: Vec<Value>,
+    anomaly_band: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +110,17 @@ impl Alarm {
             unit: String::new(),
             runbook: None,
             actions: Vec::new(),
+            anomaly_band: None,
         }
+    }
+
+    /// Alarms when the value leaves CloudWatch's anomaly-detection band of `std_devs` standard
+    /// deviations (the band models the metric's trailing behaviour, with daily and weekly
+    /// patterns); the threshold is then unused.
+    pub fn anomaly_band(mut self, std_devs: f64) -> Self {
+        self.anomaly_band = Some(std_devs);
+        self.comparison = Comparison::GreaterThanUpperThreshold;
+        self
     }
 
     pub fn comparison(mut self, c: Comparison) -> Self {
@@ -150,8 +165,11 @@ impl Alarm {
 
     /// "Average InvocationLatency > 10000 ms for 1 datapoint within 5 minutes".
     pub fn description(&self) -> String {
-        let threshold = format_number(self.threshold);
-        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
+        let threshold = match self.anomaly_band {
+            Some(band) => format!("{} standard deviations", format_number(band)),
+            None => format_number(self.threshold),
+        };
+        let unit = if self.unit.is_empty() || self.anomaly_band.is_some() { String::new() } else { format!(" {}", self.unit) };
         let points = if self.datapoints_to_alarm == 1 { "datapoint" } else { "datapoints" };
         let mut d = format!(
             "{} {} {threshold}{unit} for {} {points} within {}",
@@ -197,6 +215,12 @@ impl Alarm {
         if !self.threshold.is_finite() {
             return Err(CfnError::invalid("cloudwatch::Alarm", format!("{id}: threshold must be a finite number")));
         }
+        if self.anomaly_band.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
+            return Err(CfnError::invalid("cloudwatch::Alarm", format!("{id}: the anomaly band width must be a positive number")));
+        }
+        if self.anomaly_band.is_some() && matches!(self.source, MetricSource::Insights { .. }) {
+            return Err(CfnError::invalid("cloudwatch::Alarm", format!("{id}: anomaly detection needs a metric or metric math, not a Metrics Insights query")));
+        }
         let description = self.description();
         let mut props = Map::new()
             .with_opt("AlarmName", self.name)
@@ -205,11 +229,16 @@ impl Alarm {
             .with("AlarmActions", Value::List(self.actions.clone()))
             .with("OKActions", Value::List(self.actions))
             .with("ComparisonOperator", self.comparison.as_str())
-            .with("Threshold", Value::from(self.threshold))
+            .with_opt("Threshold", self.anomaly_band.is_none().then(|| Value::from(self.threshold)))
+            .with_opt("ThresholdMetricId", self.anomaly_band.map(|_| "ad1"))
             .with("EvaluationPeriods", self.evaluation_periods)
             .with("DatapointsToAlarm", self.datapoints_to_alarm)
             .with("TreatMissingData", self.missing.as_str());
         match &self.source {
+            MetricSource::Metric(m) if self.anomaly_band.is_some() => {
+                let metric = Map::new().with("Id", "m1").with("MetricStat", m.to_metric_stat()).with("ReturnData", true);
+                props.insert("Metrics", Value::list([Value::Map(metric), band(self.anomaly_band, "m1")]));
+            }
             MetricSource::Metric(m) => {
                 props.insert("Namespace", m.namespace.as_str());
                 props.insert("MetricName", m.name.as_str());
@@ -234,17 +263,29 @@ impl Alarm {
                 for (qid, q) in inputs {
                     let entry = match q {
                         Query::Metric(m) => Map::new().with("Id", qid.as_str()).with("MetricStat", m.to_metric_stat()).with("ReturnData", false),
+                        Query::Expression { expression, .. } => {
+                            Map::new().with("Id", qid.as_str()).with("Expression", expression.as_str()).with("ReturnData", false)
+                        }
                         Query::Insights { sql, .. } => {
                             Map::new().with("Id", qid.as_str()).with("Expression", sql.as_str()).with("Period", *period).with("ReturnData", false)
                         }
                     };
                     metrics.push(Value::Map(entry));
                 }
+                if self.anomaly_band.is_some() {
+                    metrics.push(band(self.anomaly_band, "e1"));
+                }
                 props.insert("Metrics", Value::List(metrics));
             }
         }
         template.add(&self.logical_id, Resource::new("AWS::CloudWatch::Alarm", props)).map(AlarmRef)
     }
+}
+
+/// The `ANOMALY_DETECTION_BAND` entry of an anomaly alarm.
+fn band(std_devs: Option<f64>, of: &str) -> Value {
+    let width = format_number(std_devs.unwrap_or(2.0));
+    Value::Map(Map::new().with("Id", "ad1").with("Label", "Expected band").with("Expression", format!("ANOMALY_DETECTION_BAND({of}, {width})")).with("ReturnData", true))
 }
 
 fn format_number(n: f64) -> String {

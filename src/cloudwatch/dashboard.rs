@@ -38,6 +38,8 @@ pub enum WidgetKind {
     /// A Logs Insights query shown as a table.
     Logs { title: String, log_groups: Vec<Value>, query: String },
     AlarmStatus { title: String, alarms: Vec<Value> },
+    /// The top contributors of a Contributor Insights rule over time.
+    TopContributors { title: String, rule_name: Value, max_contributors: u32 },
 }
 
 /// A widget and its size in grid units.
@@ -75,6 +77,11 @@ impl Widget {
 
     pub fn logs(title: impl Into<String>, log_groups: Vec<Value>, query: impl Into<String>) -> Widget {
         Widget { kind: WidgetKind::Logs { title: title.into(), log_groups, query: query.into() }, width: 24, height: 6, region: None }
+    }
+
+    /// Top `max_contributors` of the Contributor Insights rule named `rule_name`.
+    pub fn top_contributors(title: impl Into<String>, rule_name: Value, max_contributors: u32) -> Widget {
+        Widget { kind: WidgetKind::TopContributors { title: title.into(), rule_name, max_contributors }, width: 12, height: 6, region: None }
     }
 
     pub fn alarm_status(title: impl Into<String>, alarms: Vec<Value>) -> Widget {
@@ -116,7 +123,10 @@ impl Widget {
     pub fn title(&self) -> &str {
         match &self.kind {
             WidgetKind::Text { .. } => "",
-            WidgetKind::Graph { title, .. } | WidgetKind::Logs { title, .. } | WidgetKind::AlarmStatus { title, .. } => title,
+            WidgetKind::Graph { title, .. }
+            | WidgetKind::Logs { title, .. }
+            | WidgetKind::AlarmStatus { title, .. }
+            | WidgetKind::TopContributors { title, .. } => title,
         }
     }
 
@@ -283,6 +293,20 @@ fn widget_json(p: &Placed) -> Value {
             ("log", Map::new().with("title", title.as_str()).with("region", region_value(w)).with("query", q).with("view", "table"))
         }
         WidgetKind::AlarmStatus { title, alarms } => ("alarm", Map::new().with("title", title.as_str()).with("alarms", Value::List(alarms.clone()))),
+        WidgetKind::TopContributors { title, rule_name, max_contributors } => (
+            "metric",
+            Map::new()
+                .with("title", title.as_str())
+                .with("region", region_value(w))
+                .with("view", "timeSeries")
+                .with("stacked", false)
+                .with("period", 300)
+                .with(
+                    "insightRule",
+                    Map::new().with("maxContributorCount", *max_contributors).with("orderBy", "Sum").with("ruleName", rule_name.clone()),
+                )
+                .with("legend", Map::new().with("position", "bottom")),
+        ),
     };
     Map::new()
         .with("type", kind)
@@ -314,6 +338,9 @@ fn source_rows(source: &MetricSource, index: usize, region: Option<&str>) -> Vec
                 let id = format!("{qid}_{index}");
                 match q {
                     Query::Metric(m) => rows.push(metric_row(m, Some(&id), false, region)),
+                    Query::Expression { expression, period } => rows.push(Value::list([Value::Map(
+                        Map::new().with("expression", expression.as_str()).with("id", id).with("period", *period).with("visible", false),
+                    )])),
                     Query::Insights { sql, period } => rows.push(Value::list([Value::Map(
                         Map::new().with("expression", sql.as_str()).with("id", id).with("period", *period).with("visible", false),
                     )])),

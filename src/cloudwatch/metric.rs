@@ -152,13 +152,15 @@ pub enum Query {
     Metric(Metric),
     /// A Metrics Insights `SELECT` returning one time series (e.g. a sum over all models).
     Insights { sql: String, period: u32 },
+    /// A nested expression, such as `SUM(SEARCH(...))` on a dashboard.
+    Expression { expression: String, period: u32 },
 }
 
 impl Query {
     pub fn period(&self) -> u32 {
         match self {
             Query::Metric(m) => m.period,
-            Query::Insights { period, .. } => *period,
+            Query::Insights { period, .. } | Query::Expression { period, .. } => *period,
         }
     }
 
@@ -167,6 +169,7 @@ impl Query {
         match self {
             Query::Metric(m) => vec![m.name.clone()],
             Query::Insights { sql, .. } => insights_metric_names(sql),
+            Query::Expression { expression, .. } => search_metric_names(expression),
         }
     }
 }
@@ -229,7 +232,11 @@ impl MetricSource {
         match self {
             MetricSource::Metric(m) => vec![m.name.clone()],
             MetricSource::Insights { sql, .. } => insights_metric_names(sql),
-            MetricSource::Math { inputs, .. } => inputs.iter().flat_map(|(_, q)| q.metric_names()).collect(),
+            MetricSource::Math { expression, inputs, .. } => {
+                let mut names = search_metric_names(expression);
+                names.extend(inputs.iter().flat_map(|(_, q)| q.metric_names()));
+                names
+            }
         }
     }
 }
@@ -249,12 +256,30 @@ pub fn insights_metric_names(sql: &str) -> Vec<String> {
         let func = before.rsplit(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
         let after = &rest[open + 1..];
         let Some(close) = after.find(')') else { break };
-        if ["SUM", "AVG", "MIN", "MAX", "COUNT"].contains(&func) {
-            names.push(after[..close].trim().to_owned());
+        let inner = after[..close].trim();
+        // Only `FUNC(Metric)`: metric math such as `SUM(SEARCH(...))` has no metric name there.
+        if ["SUM", "AVG", "MIN", "MAX", "COUNT"].contains(&func) && !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            names.push(inner.to_owned());
         }
         rest = &after[close + 1..];
     }
     names
+}
+
+/// Metric names in `SEARCH('{...} MetricName="X"', ...)` expressions.
+pub fn search_metric_names(expression: &str) -> Vec<String> {
+    expression
+        .split("MetricName=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `SUM(SEARCH(...))`: one series summing a Bedrock metric over every model, over the metric's
+/// whole retention (Metrics Insights queries only reach recent data).
+pub fn bedrock_sum_all_models(metric: &str, stat: Stat, period: u32) -> Query {
+    Query::Expression { expression: format!("SUM(SEARCH('{{AWS/Bedrock,ModelId}} MetricName=\"{metric}\"', '{}', {period}))", stat.name()), period }
 }
 
 /// Math-expression ids used in `expression` (`m1 + m2` → `m1`, `m2`), for checking that each is

@@ -150,7 +150,23 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             p.push(problem(format!("alerts.emails[{i}]"), quoted(e), "allowed: an e-mail address such as ops@example.com"));
         }
     }
+    for (sev, list) in [("critical", &c.alerts.routing.critical), ("warning", &c.alerts.routing.warning), ("info", &c.alerts.routing.info)] {
+        for (i, e) in list.iter().enumerate() {
+            if !crate::sns::topic::is_plausible_email(e) {
+                p.push(problem(format!("alerts.routing.{sev}[{i}]"), quoted(e), "allowed: an e-mail address such as oncall@example.com"));
+            }
+        }
+    }
     let t = &c.alerts.thresholds;
+    for (key, v, range) in [
+        ("alerts.thresholds.throttle_rate_percent", t.throttle_rate_percent, (0.0, 100.0)),
+        ("alerts.thresholds.token_anomaly_band", t.token_anomaly_band, (0.0, 20.0)),
+        ("alerts.thresholds.cost_spike_percent", t.cost_spike_percent, (100.0, 100_000.0)),
+    ] {
+        if !(v.is_finite() && v > range.0 && v <= range.1) {
+            p.push(problem(key, v, format!("allowed: more than {} and at most {}", range.0, range.1)));
+        }
+    }
     for (key, v) in [
         ("alerts.thresholds.tokens_per_hour", t.tokens_per_hour),
         ("alerts.thresholds.errors_per_5_minutes", t.errors_per_5_minutes),
@@ -164,6 +180,27 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     attribution_problems(c, &mut p);
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
+    }
+    let d = &c.dashboards;
+    let mut names = vec![("dashboard.name", &c.dashboard.name)];
+    names.extend([("dashboards.management.name", &d.management.name), ("dashboards.security.name", &d.security.name), ("dashboards.cost.name", &d.cost.name)]);
+    for (i, (key, name)) in names.iter().enumerate() {
+        if i > 0 && crate::cloudwatch::dashboard::check_dashboard_name(name).is_err() {
+            p.push(problem(*key, quoted(name), "allowed: 1-255 letters, digits, - and _"));
+        } else if names[..i].iter().any(|(_, other)| other == name) {
+            p.push(problem(*key, quoted(name), "each dashboard needs its own name"));
+        }
+    }
+    if !(d.management.sla_success_percent.is_finite() && d.management.sla_success_percent > 0.0 && d.management.sla_success_percent <= 100.0) {
+        p.push(problem("dashboards.management.sla_success_percent", d.management.sla_success_percent, "allowed: more than 0 and at most 100"));
+    }
+    if d.management.latency_target_ms == 0 || d.management.latency_target_ms > 3_600_000 {
+        p.push(problem("dashboards.management.latency_target_ms", d.management.latency_target_ms, "allowed: 1 to 3600000"));
+    }
+    for (i, pat) in d.security.expected_identity_patterns.iter().enumerate() {
+        if pat.is_empty() || pat.len() > 256 || pat.contains(['"', '\\']) {
+            p.push(problem(format!("dashboards.security.expected_identity_patterns[{i}]"), quoted(pat), "allowed: a non-empty piece of an identity ARN, e.g. assumed-role/AWSReservedSSO_ (no quotes or backslashes)"));
+        }
     }
     if !(1..=10_000).contains(&c.dashboard.recent_invocations) {
         p.push(problem("dashboard.recent_invocations", c.dashboard.recent_invocations, "allowed: 1 to 10000"));

@@ -27,6 +27,8 @@ pub struct Config {
     pub bucket: BucketSettings,
     pub alerts: Alerts,
     pub dashboard: DashboardSettings,
+    /// The stakeholder dashboards besides the operations one.
+    pub dashboards: StakeholderDashboards,
     pub attribution: Attribution,
     pub pricing: PricingSettings,
     pub cost: CostSettings,
@@ -45,6 +47,7 @@ impl Default for Config {
             bucket: BucketSettings::default(),
             alerts: Alerts::default(),
             dashboard: DashboardSettings::default(),
+            dashboards: StakeholderDashboards::default(),
             attribution: Attribution::default(),
             pricing: PricingSettings::default(),
             cost: CostSettings::default(),
@@ -134,12 +137,27 @@ pub struct Alerts {
     /// Models that get their own set of the four alarms, on top of the account-wide set that
     /// covers every model (at most 100: each adds four alarms to the stack).
     pub models: Vec<String>,
+    /// E-mails per severity. When any is set, critical, warning and info alarms notify three
+    /// separate topics (`alerts.emails` are subscribed to all three).
+    pub routing: Routing,
+    /// A composite alarm (critical) that fires only when errors coincide with high latency or
+    /// throttling.
+    pub composite: bool,
 }
 
 impl Default for Alerts {
     fn default() -> Self {
-        Alerts { emails: Vec::new(), thresholds: Thresholds::default(), models: Vec::new() }
+        Alerts { emails: Vec::new(), thresholds: Thresholds::default(), models: Vec::new(), routing: Routing::default(), composite: true }
     }
+}
+
+/// E-mail addresses per alarm severity.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Routing {
+    pub critical: Vec<String>,
+    pub warning: Vec<String>,
+    pub info: Vec<String>,
 }
 
 /// Alarm thresholds; the defaults are the design document's.
@@ -154,11 +172,29 @@ pub struct Thresholds {
     pub invocations_per_hour: u64,
     /// Average invocation latency in milliseconds over 5 minutes.
     pub average_latency_ms: u64,
+    /// Throttled share of requests, percent, in 2 of 3 five-minute periods.
+    pub throttle_rate_percent: f64,
+    /// Invocation-log delivery failures per 5 minutes tolerated (default 0: any failure alarms).
+    pub log_delivery_failures: u64,
+    /// Width of the token-usage anomaly band, in standard deviations.
+    pub token_anomaly_band: f64,
+    /// Hourly estimated cost, percent of the trailing 24-hour average, that counts as a spike
+    /// (needs `cost.models`).
+    pub cost_spike_percent: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { tokens_per_hour: 100_000, errors_per_5_minutes: 10, invocations_per_hour: 1_000, average_latency_ms: 10_000 }
+        Thresholds {
+            tokens_per_hour: 100_000,
+            errors_per_5_minutes: 10,
+            invocations_per_hour: 1_000,
+            average_latency_ms: 10_000,
+            throttle_rate_percent: 5.0,
+            log_delivery_failures: 0,
+            token_anomaly_band: 3.0,
+            cost_spike_percent: 200.0,
+        }
     }
 }
 
@@ -176,6 +212,64 @@ pub struct DashboardSettings {
 impl Default for DashboardSettings {
     fn default() -> Self {
         DashboardSettings { enabled: true, name: "BedrockUsageMonitoring".into(), recent_invocations: 20 }
+    }
+}
+
+/// The management, security and cost dashboards (each in the primary region).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct StakeholderDashboards {
+    pub management: ManagementDashboard,
+    pub security: SecurityDashboard,
+    pub cost: CostDashboard,
+}
+
+/// Usage trends, active users, SLA and spend for management.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagementDashboard {
+    pub enabled: bool,
+    pub name: String,
+    /// Success-rate target, percent of invocations without client or server error.
+    pub sla_success_percent: f64,
+    /// Average-latency target in milliseconds.
+    pub latency_target_ms: u64,
+}
+
+impl Default for ManagementDashboard {
+    fn default() -> Self {
+        ManagementDashboard { enabled: true, name: "BedrockManagement".into(), sla_success_percent: 99.5, latency_target_ms: 5_000 }
+    }
+}
+
+/// Errors, throttles, callers and unexpected identities for security.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityDashboard {
+    pub enabled: bool,
+    pub name: String,
+    /// Substrings of `identity.arn` that expected callers have (default: IAM Identity Center
+    /// sessions); calls from other identities are listed.
+    pub expected_identity_patterns: Vec<String>,
+}
+
+impl Default for SecurityDashboard {
+    fn default() -> Self {
+        SecurityDashboard { enabled: true, name: "BedrockSecurity".into(), expected_identity_patterns: vec!["assumed-role/AWSReservedSSO_".into()] }
+    }
+}
+
+/// Estimated cost and usage for finance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostDashboard {
+    pub enabled: bool,
+    pub name: String,
+}
+
+impl Default for CostDashboard {
+    fn default() -> Self {
+        CostDashboard { enabled: true, name: "BedrockCostAndUsage".into() }
     }
 }
 

@@ -23,6 +23,46 @@ fn by_model(config: &Config, metric: &str, stat: Stat, region: &str) -> Vec<Metr
     }
 }
 
+/// Recent records without an output token count: the calls that failed or were rejected.
+pub const RECENT_ERRORS_QUERY: &str = "fields @timestamp, identity.arn, modelId, operation, requestId\n| filter not ispresent(output.outputTokenCount)\n| sort @timestamp desc\n| limit 20";
+
+/// Success, client-error, server-error and throttle rates over every model, in percent.
+fn rates() -> Vec<MetricSource> {
+    use crate::cloudwatch::metric::bedrock_sum_all_models as all;
+    let inputs = || {
+        vec![
+            ("i".to_owned(), all("Invocations", Stat::Sum, PERIOD)),
+            ("c".to_owned(), all("InvocationClientErrors", Stat::Sum, PERIOD)),
+            ("s".to_owned(), all("InvocationServerErrors", Stat::Sum, PERIOD)),
+            ("t".to_owned(), all("InvocationThrottles", Stat::Sum, PERIOD)),
+        ]
+    };
+    [
+        ("100 * (i - FILL(c, 0) - FILL(s, 0)) / i", "Success %"),
+        ("100 * FILL(c, 0) / i", "Client errors %"),
+        ("100 * FILL(s, 0) / i", "Server errors %"),
+        ("100 * FILL(t, 0) / (i + FILL(t, 0))", "Throttled %"),
+    ]
+    .into_iter()
+    .map(|(expression, label)| MetricSource::Math { expression: expression.to_owned(), inputs: inputs(), label: label.to_owned(), period: PERIOD })
+    .collect()
+}
+
+/// Bedrock's own counts of invocation-log deliveries, by destination.
+fn delivery_health() -> Vec<MetricSource> {
+    [
+        "ModelInvocationLogsCloudWatchDeliverySuccess",
+        "ModelInvocationLogsCloudWatchDeliveryFailure",
+        "ModelInvocationLogsS3DeliverySuccess",
+        "ModelInvocationLogsS3DeliveryFailure",
+        "ModelInvocationLargeDataS3DeliverySuccess",
+        "ModelInvocationLargeDataS3DeliveryFailure",
+    ]
+    .into_iter()
+    .map(|m| MetricSource::Metric(Metric::bedrock(m).stat(Stat::Sum).period(PERIOD)))
+    .collect()
+}
+
 /// The query of the recent-invocations table: who called which model with how many tokens.
 pub fn recent_invocations_query(limit: u32) -> String {
     format!(
@@ -54,12 +94,18 @@ pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, lo
         "Tokens / 5 min",
         vec![("input", series("InputTokenCount", Stat::Sum)), ("output", series("OutputTokenCount", Stat::Sum))],
     ));
+    widgets.push(Widget::graph(title("Success, client-error, server-error and throttle rates"), rates()).y_label("% of requests"));
     let latency_target = config.alerts.thresholds.average_latency_ms as f64;
     widgets.extend(
         graphs(
-            title("Latency, average and p99"),
+            title("Latency: average, p50, p90 and p99"),
             "Milliseconds",
-            vec![("average", series("InvocationLatency", Stat::Average)), ("p99", series("InvocationLatency", Stat::Percentile(99.0)))],
+            vec![
+                ("average", series("InvocationLatency", Stat::Average)),
+                ("p50", series("InvocationLatency", Stat::Percentile(50.0))),
+                ("p90", series("InvocationLatency", Stat::Percentile(90.0))),
+                ("p99", series("InvocationLatency", Stat::Percentile(99.0))),
+            ],
         )
         .into_iter()
         .map(|w| w.threshold_line("High-latency alarm", latency_target)),
@@ -85,7 +131,10 @@ pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, lo
             .collect();
         widgets.push(Widget::graph(title("Estimated cost per hour by model"), sources).stacked().y_label("USD / hour").size(24, 6));
     }
-    widgets.push(Widget::logs(title("Recent invocations"), vec![log_group], recent_invocations_query(config.dashboard.recent_invocations)));
+    widgets.extend(graphs(title("Time to first token (streaming)"), "Milliseconds", vec![("average", series("TimeToFirstToken", Stat::Average))]));
+    widgets.push(Widget::graph(title("Invocation-log delivery"), delivery_health()).y_label("Deliveries / 5 min"));
+    widgets.push(Widget::logs(title("Recent invocations"), vec![log_group.clone()], recent_invocations_query(config.dashboard.recent_invocations)));
+    widgets.push(Widget::logs(title("Recent calls without output (failed or rejected)"), vec![log_group], RECENT_ERRORS_QUERY));
     widgets.into_iter().map(|w| w.in_region(region)).collect()
 }
 
@@ -98,8 +147,9 @@ pub fn build(template: &mut Template, config: &Config, log_group: Value, alarms:
         config.regions.join(", "),
         config.logging.log_group_name
     );
+    let title = format!("Bedrock technical operations: {}", config.project);
     let mut dashboard = Dashboard::new("OperationsDashboard", config.dashboard.name.as_str())
-        .widget(Widget::text(intro))
+        .widget(super::dashboard_common::header(config, &config.dashboard.name, &title, intro.split_once('\n').map_or("", |(_, rest)| rest)))
         .widget(Widget::alarm_status(format!("Alarms ({primary})"), alarms.iter().map(AlarmRef::arn).collect()).in_region(primary));
     for region in &config.regions {
         // Other regions' log groups have the same configured name; only the primary's is a

@@ -8,9 +8,13 @@ pub mod alerts;
 pub mod attribution;
 pub mod audit;
 pub mod cost;
+pub mod cost_dashboard;
 pub mod dashboard;
+pub mod dashboard_common;
 pub mod delivery;
 pub mod encryption;
+pub mod management_dashboard;
+pub mod security_dashboard;
 pub mod storage;
 
 use crate::cfn::{CfnError, Map, Output, Template, Value};
@@ -63,14 +67,27 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     let key = encryption::stack_key(&mut t, config, primary, &log_groups)?;
     let storage = storage::build(&mut t, config, &key)?;
     let delivery = delivery::build(&mut t, config, &storage, &key)?;
-    let mut alerts = alerts::build(&mut t, config, region, &key)?;
+    let mut alerts = alerts::build(&mut t, config, region, &key, &storage.log_group)?;
     let with_budget = primary && config.cost.monthly_budget_usd.is_some();
-    alerts::topic_policy(&mut t, &alerts.topic, with_budget)?;
-    alerts.alarms.extend(cost::alarms(&mut t, config, region, &alerts.topic)?);
+    alerts::topic_policies(&mut t, &alerts.topics, with_budget)?;
+    alerts.alarms.extend(cost::alarms(&mut t, config, region, &alerts.topics.warning)?);
     if with_budget {
-        cost::budget(&mut t, config, &alerts.topic)?;
+        cost::budget(&mut t, config, &alerts.topics.warning)?;
     }
     attribution::build(&mut t, config, region, &storage.log_group)?;
+    if primary {
+        let d = &config.dashboards;
+        let log_group = storage.log_group.name();
+        if d.management.enabled {
+            management_dashboard::dashboard(config).build(&mut t)?;
+        }
+        if d.security.enabled {
+            security_dashboard::dashboard(config, &log_group).build(&mut t)?;
+        }
+        if d.cost.enabled {
+            cost_dashboard::dashboard(config, &log_group).build(&mut t)?;
+        }
+    }
     if primary {
         audit::build(&mut t, config, &key)?;
     }
@@ -83,12 +100,16 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     let mut outputs = vec![
         ("LogBucketName", "S3 bucket with invocation logs and large payloads (retained on stack deletion)", storage.bucket.name()),
         ("InvocationLogGroupName", "CloudWatch Logs group with invocation logs (retained on stack deletion)", storage.log_group.name()),
-        ("AlertTopicArn", "SNS topic the alarms notify", alerts.topic.arn()),
+        ("AlertTopicArn", "SNS topic the alarms notify (warnings, when alerts are routed by severity)", alerts.topics.warning.arn()),
         ("DeliveryRoleArn", "Role Bedrock assumes to deliver invocation logs", delivery.role.arn()),
         ("EncryptionKeyArn", "KMS key encrypting logs, bucket and topic (retained on stack deletion)", key.arn()),
     ];
     if let Some(d) = &dashboard {
         outputs.insert(0, ("DashboardUrl", "Operations dashboard", d.url()));
+    }
+    if alerts.topics.critical != alerts.topics.warning {
+        outputs.push(("CriticalAlertTopicArn", "SNS topic of critical alarms", alerts.topics.critical.arn()));
+        outputs.push(("InfoAlertTopicArn", "SNS topic of informational alarms", alerts.topics.info.arn()));
     }
     for (name, description, value) in outputs {
         t.add_output(name, Output { description: Some(description.to_owned()), value, export_name: None })?;
