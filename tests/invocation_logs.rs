@@ -88,6 +88,16 @@ fn identity_rule_on_the_fixture() {
 }
 
 #[test]
+fn identity_rule_matches_the_shared_expectations() {
+    let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("tests/data/expected-principals.json").unwrap()).unwrap();
+    for (key, sessions) in [("sessions_are_people_false", false), ("sessions_are_people_true", true)] {
+        let want: Vec<&str> = expected[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let got: Vec<String> = records().iter().map(|r| principal(r["identity"]["arn"].as_str().unwrap(), sessions).name).collect();
+        assert_eq!(got, want, "{key}");
+    }
+}
+
+#[test]
 fn cost_per_principal_matches_hand_computation() {
     let got = cost_by_principal(false);
     // Prices per 1,000 tokens (built-in table): Haiku 3.5 in 0.0008 out 0.004 cache read 0.00008
