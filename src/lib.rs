@@ -17,3 +17,5 @@ pub mod cli;
 pub mod synth;
 pub mod budgets;
 pub mod cloudtrail;
+pub mod dynamodb;
+pub mod scheduler;

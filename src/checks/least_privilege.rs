@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::cfn::{sub_references_of, Intrinsic, RefTarget, Template, Value};
-use crate::iam::policy::{KMS_KEY_POLICY_SELF, WILDCARD_EXCEPTIONS};
+use crate::iam::policy::{KMS_KEY_POLICY_SELF, OUTSIDE_STACK_EXCEPTIONS, WILDCARD_EXCEPTIONS};
 
 use super::policies::{as_list, statements, DocumentKind};
 use super::{finding, Check, Finding};
@@ -43,7 +43,7 @@ pub fn check(template: &Template) -> Vec<Finding> {
                         format!("allows {} on `*`; no declared exception covers these actions", actions.join(", ")),
                     ));
                 }
-            } else if !references_stack_resource(r, &resources) {
+            } else if !references_stack_resource(r, &resources) && !outside_stack_allowed(&actions) {
                 out.push(finding(
                     Check::LeastPrivilege,
                     found.logical_id,
@@ -53,6 +53,11 @@ pub fn check(template: &Template) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A resource outside the stack passes only where a declared exception covers every action.
+fn outside_stack_allowed(actions: &[&str]) -> bool {
+    OUTSIDE_STACK_EXCEPTIONS.iter().any(|e| actions.iter().all(|a| e.actions.contains(a)))
 }
 
 fn principal_is_anyone(p: Option<&Value>) -> bool {
@@ -126,6 +131,15 @@ mod tests {
     fn foreign_resource_fails() {
         let t = template_with(Statement::allow(&["s3:GetObject"], vec![Value::str("arn:aws:s3:::someone-elses/*")]));
         assert!(check(&t)[0].message.contains("not created by this stack"));
+    }
+
+    #[test]
+    fn outside_resources_need_a_declared_exception() {
+        let arn = Value::str("arn:aws:iam::111122223333:user/bedrock/*");
+        let ok = template_with(Statement::allow(crate::iam::actions::IAM_QUOTA_BLOCK, vec![arn.clone()]));
+        assert!(check(&ok).is_empty(), "{:?}", check(&ok));
+        let mixed = template_with(Statement::allow(&["iam:PutUserPolicy", "iam:CreateUser"], vec![arn]));
+        assert!(check(&mixed)[0].message.contains("not created by this stack"));
     }
 
     #[test]

@@ -161,6 +161,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
                 let actions = if e.actions.is_empty() { "key policy statements".to_owned() } else { e.actions.join(", ") };
                 writeln!(out, "  - {}: {actions}\n    reason: {}", e.name, e.reason).map_err(io_report)?;
             }
+            writeln!(out, "Declared resources outside the stack (acted on, not created):").map_err(io_report)?;
+            for e in crate::iam::policy::OUTSIDE_STACK_EXCEPTIONS {
+                writeln!(out, "  - {}: {}\n    reason: {}", e.name, e.actions.join(", "), e.reason).map_err(io_report)?;
+            }
             if failed {
                 return Ok(Outcome::Failed);
             }

@@ -178,6 +178,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         }
     }
     attribution_problems(c, &mut p);
+    quota_problems(c, &mut p);
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
     }
@@ -304,6 +305,79 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
             p.push(problem("cloudtrail.retention_days", t.retention_days, format!("allowed for the trail's log group: {}", join(RETENTION_DAYS))));
         }
         _ => {}
+    }
+}
+
+/// Time-zone areas of the IANA database (plus `UTC`); the exact zone is checked by AWS.
+const TZ_AREAS: &[&str] = &["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific", "Etc"];
+
+pub fn is_time_zone(tz: &str) -> bool {
+    if tz == "UTC" {
+        return true;
+    }
+    let mut parts = tz.split('/');
+    let area = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    TZ_AREAS.contains(&area)
+        && !rest.is_empty()
+        && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c)))
+}
+
+fn quota_problems(c: &Config, p: &mut Vec<Problem>) {
+    let q = &c.quotas;
+    if !q.enabled {
+        return;
+    }
+    let limit_ok = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0 && v <= 1e15);
+    for (key, v) in [("quotas.daily_limit", q.daily_limit), ("quotas.monthly_limit", q.monthly_limit)] {
+        if !limit_ok(v) {
+            p.push(problem(key, v.unwrap_or_default(), "allowed: a positive number (tokens or USD, per `quotas.unit`)"));
+        }
+    }
+    if q.daily_limit.is_none() && q.monthly_limit.is_none() && q.overrides.is_empty() && q.teams.is_empty() {
+        p.push(problem("quotas", "enabled without any limit", "set quotas.daily_limit, quotas.monthly_limit, an override or a team limit"));
+    }
+    if !(q.warning_percent.is_finite() && q.warning_percent > 0.0 && q.warning_percent < 100.0) {
+        p.push(problem("quotas.warning_percent", q.warning_percent, "allowed: more than 0 and less than 100"));
+    }
+    for (who, o) in &q.overrides {
+        if !limit_ok(o.daily_limit) || !limit_ok(o.monthly_limit) {
+            p.push(problem(format!("quotas.overrides.{who}"), "a non-positive limit", "allowed: positive numbers"));
+        }
+    }
+    for (team, t) in &q.teams {
+        if t.members.is_empty() {
+            p.push(problem(format!("quotas.teams.{team}.members"), "empty", "list the principals in the team"));
+        }
+        if !limit_ok(t.monthly_limit) || t.monthly_limit.is_none() {
+            p.push(problem(format!("quotas.teams.{team}.monthly_limit"), t.monthly_limit.map_or("unset".to_owned(), |v| v.to_string()), "allowed: a positive number"));
+        }
+    }
+    for (who, email) in &q.emails {
+        if !crate::sns::topic::is_plausible_email(email) {
+            p.push(problem(format!("quotas.emails.{who}"), quoted(email), "allowed: an e-mail address"));
+        }
+    }
+    if !is_time_zone(&q.time_zone) {
+        p.push(problem("quotas.time_zone", quoted(&q.time_zone), "allowed: an IANA time zone such as Europe/Berlin, America/New_York or UTC"));
+    }
+    let path_ok = q.managed_path.starts_with('/') && q.managed_path.ends_with('/') && q.managed_path.len() <= 512 && q.managed_path.chars().all(|ch| ch.is_ascii_alphanumeric() || "/_+=,.@-".contains(ch));
+    if !path_ok {
+        p.push(problem("quotas.managed_path", quoted(&q.managed_path), "allowed: an IAM path such as / or /bedrock-users/ (starts and ends with /)"));
+    }
+    let tag_ok = q.managed_tag.split_once('=').is_some_and(|(k, v)| !k.is_empty() && k.len() <= 128 && !v.is_empty() && v.len() <= 256 && !k.starts_with("aws:"));
+    if !tag_ok {
+        p.push(problem("quotas.managed_tag", quoted(&q.managed_tag), "allowed: key=value, e.g. bedrock-watch-quota=managed"));
+    }
+    if let Some(ic) = &q.identity_center {
+        if !ic.instance_arn.starts_with("arn:") || !ic.instance_arn.contains(":instance/") {
+            p.push(problem("quotas.identity_center.instance_arn", quoted(&ic.instance_arn), "allowed: arn:aws:sso:::instance/ssoins-..."));
+        }
+        for (name, arn) in &ic.permission_set_arns {
+            if !arn.starts_with("arn:") || !arn.contains(":permissionSet/") {
+                p.push(problem(format!("quotas.identity_center.permission_set_arns.{name}"), quoted(arn), "allowed: arn:aws:sso:::permissionSet/ssoins-.../ps-..."));
+            }
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub struct Config {
     pub pricing: PricingSettings,
     pub cost: CostSettings,
     pub cloudtrail: CloudTrailSettings,
+    pub quotas: Quotas,
 }
 
 impl Default for Config {
@@ -52,6 +53,7 @@ impl Default for Config {
             pricing: PricingSettings::default(),
             cost: CostSettings::default(),
             cloudtrail: CloudTrailSettings::default(),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -361,6 +363,102 @@ impl Default for CloudTrailSettings {
     fn default() -> Self {
         CloudTrailSettings { mode: CloudTrailMode::None, bucket: None, prefix: "cloudtrail".into(), cloudwatch_logs: false, retention_days: 90 }
     }
+}
+
+/// Per-user and per-team quotas: counted from the invocation logs in near real time, with a
+/// warning, then a notification (`alert`) or a block (`block`), reset each period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quotas {
+    pub enabled: bool,
+    pub mode: QuotaMode,
+    /// What limits count: tokens (input + output + cache) or estimated USD (from the prices).
+    pub unit: QuotaUnit,
+    /// Default per-principal limit per day (in `unit`); unset: none.
+    pub daily_limit: Option<f64>,
+    /// Default per-principal limit per month (in `unit`); unset: none.
+    pub monthly_limit: Option<f64>,
+    /// Warn once per principal and period at this share of a limit, percent.
+    pub warning_percent: f64,
+    /// Per-principal limits (principal as the identity rule names it).
+    pub overrides: BTreeMap<String, QuotaOverride>,
+    /// Teams with a monthly limit; membership from the config.
+    pub teams: BTreeMap<String, Team>,
+    /// Principals never blocked automatically (administrators, break-glass roles).
+    pub protected: Vec<String>,
+    /// Optional e-mail per principal, named in warnings.
+    pub emails: BTreeMap<String, String>,
+    /// IANA time zone in which days and months begin (the usage-control design uses Central
+    /// European Time).
+    pub time_zone: String,
+    /// IAM path the blockable users and roles live under; the functions may only edit those.
+    pub managed_path: String,
+    /// Tag (key=value) a user or role must carry to be blockable; the IAM statement requires it.
+    pub managed_tag: String,
+    /// Block IAM Identity Center users through their permission set's inline policy.
+    pub identity_center: Option<IdentityCenter>,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            enabled: false,
+            mode: QuotaMode::Alert,
+            unit: QuotaUnit::Tokens,
+            daily_limit: Some(1_000_000.0),
+            monthly_limit: None,
+            warning_percent: 80.0,
+            overrides: BTreeMap::new(),
+            teams: BTreeMap::new(),
+            protected: Vec::new(),
+            emails: BTreeMap::new(),
+            time_zone: "Europe/Berlin".into(),
+            managed_path: "/".into(),
+            managed_tag: "bedrock-watch-quota=managed".into(),
+            identity_center: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaMode {
+    /// Notify only.
+    #[default]
+    Alert,
+    /// Attach a deny policy until the period ends.
+    Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaUnit {
+    #[default]
+    Tokens,
+    Usd,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaOverride {
+    pub daily_limit: Option<f64>,
+    pub monthly_limit: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Team {
+    pub members: Vec<String>,
+    pub monthly_limit: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityCenter {
+    /// `arn:aws:sso:::instance/ssoins-...`
+    pub instance_arn: String,
+    /// Permission set name (as in `AWSReservedSSO_<name>_...`) → its ARN.
+    pub permission_set_arns: BTreeMap<String, String>,
 }
 
 impl Config {

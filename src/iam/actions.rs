@@ -73,3 +73,39 @@ pub const SNS_PUBLISH: &[&str] = &["sns:Publish"];
 
 /// Writing the Lambda function's own log stream.
 pub const LOGS_FUNCTION_LOGGING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/// What the quota functions need to block and unblock IAM users and roles.
+pub const IAM_QUOTA_BLOCK: &[&str] = &[
+    "iam:GetUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+];
+
+/// What the quota functions need to block IAM Identity Center users through a permission set.
+pub const SSO_QUOTA_BLOCK: &[&str] = &[
+    "sso:GetInlinePolicyForPermissionSet",
+    "sso:PutInlinePolicyToPermissionSet",
+    "sso:ProvisionPermissionSet",
+    "sso:DescribePermissionSetProvisioningStatus",
+];
+
+/// Quota counters and block state: items read, written atomically and deleted.
+pub const DYNAMODB_COUNTERS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+
+/// The audit trail is append-only for the functions.
+pub const DYNAMODB_APPEND: &[&str] = &["dynamodb:PutItem"];
+
+/// Using the stack key directly (DynamoDB and SNS encrypted with it).
+pub const KMS_USE_KEY: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"];

@@ -110,6 +110,30 @@ pub const KMS_KEY_POLICY_SELF: WildcardResource = WildcardResource {
 /// Every wildcard-resource exception the tool may write.
 pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF];
 
+/// Resources the stack acts on but does not create: the IAM principals and permission sets the
+/// quota functions block and unblock. Their ARNs are scoped by path, tag or config, never `*`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OutsideStackResource {
+    pub name: &'static str,
+    pub actions: &'static [&'static str],
+    pub reason: &'static str,
+}
+
+pub const QUOTA_IAM_PRINCIPALS: OutsideStackResource = OutsideStackResource {
+    name: "quota-blocked-iam-principals",
+    actions: crate::iam::actions::IAM_QUOTA_BLOCK,
+    reason: "quota blocks attach a deny policy to the IAM users and roles that exceed their limits; these exist outside the stack, so the statement is scoped to the configured IAM path and to principals carrying the configured tag",
+};
+
+pub const QUOTA_PERMISSION_SETS: OutsideStackResource = OutsideStackResource {
+    name: "quota-blocked-permission-sets",
+    actions: crate::iam::actions::SSO_QUOTA_BLOCK,
+    reason: "IAM Identity Center users are blocked through their permission set's inline policy (the reserved SSO roles cannot be edited); the statement names only the configured instance and permission sets",
+};
+
+/// Every outside-the-stack exception the tool may write.
+pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resources {
     Scoped(Vec<Value>),
