@@ -280,12 +280,9 @@ fn target_name(target: &RefTarget) -> String {
     target.name().to_owned()
 }
 
-/// YAML: `!Short value` (serde's externally tagged enum form is a YAML tag); JSON: `{"Long": value}`.
-fn tagged<S: Serializer, T: Serialize + ?Sized>(s: S, format: Format, short: &'static str, long: &str, value: &T) -> Result<S::Ok, S::Error> {
-    match format {
-        Format::Yaml => s.serialize_newtype_variant("Fn", 0, short, value),
-        Format::Json => Single(long, value).serialize(s),
-    }
+/// The JSON long form of an intrinsic: `{"Fn::Sub": ...}`. (YAML is written by `yaml.rs`.)
+fn tagged<S: Serializer, T: Serialize + ?Sized>(s: S, _format: Format, _short: &'static str, long: &str, value: &T) -> Result<S::Ok, S::Error> {
+    Single(long, value).serialize(s)
 }
 
 #[cfg(test)]

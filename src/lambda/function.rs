@@ -14,7 +14,7 @@ pub const PYTHON_RUNTIME: &str = "python3.12";
 #[derive(Debug, Clone)]
 pub struct Function {
     logical_id: String,
-    code: String,
+    code: Value,
     description: String,
     timeout_seconds: u32,
     memory_mb: u32,
@@ -38,8 +38,9 @@ impl FunctionRef {
 }
 
 impl Function {
-    /// A Python function whose whole source is `code` (handler `index.handler`).
-    pub fn python(logical_id: impl Into<String>, description: impl Into<String>, code: impl Into<String>) -> Self {
+    /// A Python function whose whole source is `code` (handler `index.handler`); a `Sub` value
+    /// lets the code name resources of the stack.
+    pub fn python(logical_id: impl Into<String>, description: impl Into<String>, code: impl Into<Value>) -> Self {
         Function {
             logical_id: logical_id.into(),
             code: code.into(),

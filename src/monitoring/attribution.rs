@@ -4,8 +4,8 @@
 //! user.
 
 use crate::bedrock::identity;
-use crate::bedrock::pricing::{format_price, TokenKind};
-use crate::cfn::{logical_id_fragment, CfnError, ResourceRef, Template};
+use crate::bedrock::pricing::TokenKind;
+use crate::cfn::{CfnError, ResourceRef, Template};
 use crate::cloudwatch::{Aggregate, InsightRule};
 use crate::config::Config;
 use crate::logs::{LogGroupRef, MetricFilter, QueryDefinition};
@@ -156,14 +156,4 @@ pub fn principal_groups(principals: &[String]) -> Vec<Vec<&str>> {
         }
     }
     groups
-}
-
-/// A short fragment for ids derived from a model id (used by cost alarms).
-pub fn model_fragment(model: &str) -> String {
-    logical_id_fragment(model)
-}
-
-/// A price printed for descriptions.
-pub fn usd(v: f64) -> String {
-    format_price(v)
 }
