@@ -19,3 +19,4 @@ pub mod budgets;
 pub mod cloudtrail;
 pub mod dynamodb;
 pub mod scheduler;
+pub mod quotas;

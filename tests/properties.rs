@@ -96,6 +96,13 @@ fn config_strategy() -> impl Strategy<Value = Config> {
             c.dashboards.management.enabled = dash || adopt;
             c.dashboards.security.enabled = !adopt;
             c.alerts.composite = !sessions || enabled;
+            if adopt {
+                c.quotas.enabled = true;
+                c.quotas.mode = if dash { config::QuotaMode::Block } else { config::QuotaMode::Alert };
+                c.quotas.unit = if sessions { config::QuotaUnit::Usd } else { config::QuotaUnit::Tokens };
+                c.quotas.protected = c.attribution.tracked_principals.iter().take(2).cloned().collect();
+                c.quotas.time_zone = ["Europe/Berlin", "America/New_York", "UTC", "Asia/Kolkata"][recent as usize % 4].to_owned();
+            }
             c
         },
     )

@@ -192,3 +192,20 @@ fn dashboard_bodies() {
     }
     assert_eq!(names.len(), 4, "{names:?}");
 }
+
+#[test]
+fn stack_quotas() {
+    let text = std::fs::read_to_string("examples/quotas.yaml").unwrap();
+    let config = config::parse(&text, "examples/quotas.yaml").unwrap();
+    let mut t = monitoring::build(&config, "eu-central-1").unwrap();
+    // Handler sources are tested on their own (tests/python); keep the snapshot on the wiring.
+    for id in ["InvocationLoggingHandler", "QuotaAccountingFunction", "QuotaResetFunction"] {
+        if let Some(f) = t.resource_mut(id) {
+            f.properties.insert("Code", bedrock_watch::cfn::Map::new().with("ZipFile", format!("<{id} source>")));
+        }
+    }
+    // Only the quota pieces: the rest of the stack is covered by stack_default.
+    t.resources.retain(|(id, r)| id.starts_with("Quota") || r.resource_type == "AWS::Lambda::Permission");
+    t.outputs.clear();
+    snapshot("stack_quotas", &t);
+}

@@ -114,6 +114,18 @@ pub fn check(t: &Template, config: &Config, primary: bool) -> Vec<Finding> {
             missing("Audit", format!("cloudtrail.mode is {:?} but the stack has no trail or event data store", config.cloudtrail.mode));
         }
     }
+    if config.quotas.enabled {
+        let subscribed = t.resources_of_type("AWS::Logs::SubscriptionFilter").any(|(_, f)| refers_to(f.properties.get("LogGroupName"), log_group_id));
+        if !subscribed {
+            missing("Quotas", "no subscription filter feeds the invocation logs to the accounting function".into());
+        }
+        if t.resources_of_type("AWS::Scheduler::Schedule").count() == 0 {
+            missing("Quotas", "no schedule lifts expired blocks".into());
+        }
+        if t.resources_of_type("AWS::DynamoDB::Table").count() < 2 {
+            missing("Quotas", "the usage and audit tables are missing".into());
+        }
+    }
     let dashboards = t.resources_of_type("AWS::CloudWatch::Dashboard").count();
     if primary && config.dashboard.enabled && dashboards == 0 {
         missing("OperationsDashboard", "the primary region has no dashboard".into());

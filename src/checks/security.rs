@@ -50,6 +50,19 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 }
                 _ => {}
             },
+            "AWS::DynamoDB::Table" => {
+                let sse = p.get("SSESpecification").and_then(Value::as_map);
+                if sse.and_then(|m| m.get("SSEEnabled")) != Some(&Value::Bool(true)) || sse.and_then(|m| m.get("KMSMasterKeyId")).is_none() {
+                    flag(id, "table is not encrypted with a customer-managed key");
+                }
+                let pitr = p.get("PointInTimeRecoverySpecification").and_then(Value::as_map).and_then(|m| m.get("PointInTimeRecoveryEnabled"));
+                if pitr != Some(&Value::Bool(true)) {
+                    flag(id, "table has no point-in-time recovery");
+                }
+                if !r.is_retained() {
+                    flag(id, "table is not retained: usage counters and the audit trail would be lost");
+                }
+            }
             "AWS::KMS::Key" => {
                 if p.get("EnableKeyRotation") != Some(&Value::Bool(true)) {
                     flag(id, "key rotation is off");

@@ -76,7 +76,6 @@ pub const LOGS_FUNCTION_LOGGING: &[&str] = &["logs:CreateLogStream", "logs:PutLo
 
 /// What the quota functions need to block and unblock IAM users and roles.
 pub const IAM_QUOTA_BLOCK: &[&str] = &[
-    "iam:GetUserPolicy",
     "iam:PutUserPolicy",
     "iam:DeleteUserPolicy",
     "iam:GetRole",
@@ -89,6 +88,7 @@ pub const IAM_QUOTA_BLOCK: &[&str] = &[
 pub const SSO_QUOTA_BLOCK: &[&str] = &[
     "sso:GetInlinePolicyForPermissionSet",
     "sso:PutInlinePolicyToPermissionSet",
+    "sso:DeleteInlinePolicyFromPermissionSet",
     "sso:ProvisionPermissionSet",
     "sso:DescribePermissionSetProvisioningStatus",
 ];
@@ -99,7 +99,6 @@ pub const DYNAMODB_COUNTERS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
     "dynamodb:Query",
     "dynamodb:Scan",
 ];

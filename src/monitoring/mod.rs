@@ -41,6 +41,7 @@ const TAGGABLE: &[&str] = &[
     "AWS::CloudWatch::InsightRule",
     "AWS::CloudTrail::Trail",
     "AWS::CloudTrail::EventDataStore",
+    "AWS::DynamoDB::Table",
 ];
 
 /// Every stack the configuration asks for, primary region first.
@@ -75,6 +76,9 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
         cost::budget(&mut t, config, &alerts.topics.warning)?;
     }
     attribution::build(&mut t, config, region, &storage.log_group)?;
+    if config.quotas.enabled {
+        crate::quotas::build(&mut t, config, region, &key, &alerts.topics.warning, &storage.log_group)?;
+    }
     if primary {
         let d = &config.dashboards;
         let log_group = storage.log_group.name();

@@ -1,0 +1,175 @@
+//! Quotas per user and team: the tables, the two functions and their wiring.
+//!
+//! A subscription filter on the invocation log group feeds the accounting function, which counts
+//! every record exactly once (a conditional marker per `requestId` in the same DynamoDB
+//! transaction as the atomic counter updates), warns near a limit, and notifies or blocks past
+//! it. A schedule at the start of each day in the configured time zone runs the reset function,
+//! which lifts expired blocks. Both write the audit table. Their IAM permissions reach only the
+//! stack's tables, topic and key, and the principals in scope (IAM path plus tag, or the
+//! configured permission sets), never `iam:*` on `*`.
+//!
+//! The handlers are Python, embedded verbatim after a generated `CONFIG` line; their tests run
+//! the same concatenation (tests/python).
+
+use crate::bedrock::pricing::TokenKind;
+use crate::cfn::render::embedded_json;
+use crate::cfn::{CfnError, Map, Pseudo, Sub, Template, Value};
+use crate::config::{Config, QuotaMode, QuotaUnit};
+use crate::dynamodb::{Table, TableRef};
+use crate::iam::actions::{DYNAMODB_APPEND, DYNAMODB_COUNTERS, IAM_QUOTA_BLOCK, KMS_USE_KEY, SNS_PUBLISH, SSO_QUOTA_BLOCK};
+use crate::iam::{Condition, Statement};
+use crate::kms::KeyRef;
+use crate::lambda::{Function, FunctionRef};
+use crate::logs::{LogGroupRef, Retention, SubscriptionFilter};
+use crate::scheduler::Schedule;
+use crate::sns::TopicRef;
+
+pub const CORE_SOURCE: &str = include_str!("quota_core.py");
+pub const ACCOUNTING_SOURCE: &str = include_str!("accounting_handler.py");
+pub const RESET_SOURCE: &str = include_str!("reset_handler.py");
+
+/// JSON has no `None`-friendly literal inside a Python raw string; "none" stands for it and the
+/// generated prelude maps it back.
+const NONE: &str = "none";
+
+pub struct Quotas {
+    pub usage: TableRef,
+    pub audit: TableRef,
+    pub accounting: FunctionRef,
+    pub reset: FunctionRef,
+}
+
+fn optional(v: Option<f64>) -> Value {
+    v.map_or(Value::str(NONE), Value::from)
+}
+
+fn string_map<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Value {
+    Value::Map(Map(pairs.map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect()))
+}
+
+/// Prices in effect in `region`, as the handler's `prices` entry (discount already applied).
+fn prices(config: &Config, region: &str) -> Map {
+    let table = config.pricing.table();
+    let mut models: Vec<String> = table.model_ids().map(str::to_owned).collect();
+    models.extend(config.pricing.regions.get(region).into_iter().flat_map(|m| m.keys().cloned()));
+    models.sort();
+    models.dedup();
+    let mut out = Map::new();
+    for m in &models {
+        let Some(p) = table.price(m, region) else { continue };
+        let names = ["input", "output", "cache_read", "cache_write"];
+        let entry = TokenKind::ALL.iter().zip(names).fold(Map::new(), |e, (k, name)| e.with(name, Value::from(k.of(&p))));
+        out.insert(m.clone(), entry);
+    }
+    out
+}
+
+/// The handlers' `CONFIG`, with the table names and topic ARN as references.
+pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &TableRef, topic: &TopicRef) -> Value {
+    let q = &config.quotas;
+    let overrides = q
+        .overrides
+        .iter()
+        .map(|(k, o)| (k.clone(), Value::Map(Map::new().with("daily_limit", optional(o.daily_limit)).with("monthly_limit", optional(o.monthly_limit)))))
+        .collect();
+    let teams = q
+        .teams
+        .iter()
+        .map(|(name, t)| {
+            let team = Map::new().with("members", Value::list(t.members.iter().map(String::as_str))).with("monthly_limit", optional(t.monthly_limit));
+            (name.clone(), Value::Map(team))
+        })
+        .collect();
+    let identity_center = match &q.identity_center {
+        None => Value::str(NONE),
+        Some(ic) => Map::new()
+            .with("instance_arn", ic.instance_arn.as_str())
+            .with("permission_set_arns", string_map(ic.permission_set_arns.iter()))
+            .into(),
+    };
+    Map::new()
+        .with("usage_table", usage.name())
+        .with("audit_table", audit.name())
+        .with("topic_arn", topic.arn())
+        .with("mode", if q.mode == QuotaMode::Block { "block" } else { "alert" })
+        .with("unit", if q.unit == QuotaUnit::Usd { "usd" } else { "tokens" })
+        .with("daily_limit", optional(q.daily_limit))
+        .with("monthly_limit", optional(q.monthly_limit))
+        .with("warning_percent", Value::from(q.warning_percent))
+        .with("overrides", Value::Map(Map(overrides)))
+        .with("teams", Value::Map(Map(teams)))
+        .with("protected", Value::list(q.protected.iter().map(String::as_str)))
+        .with("emails", string_map(q.emails.iter()))
+        .with("time_zone", q.time_zone.as_str())
+        .with("sessions_are_people", config.attribution.sessions_are_people)
+        .with("prices", prices(config, region))
+        .with("discount_percent", 0)
+        .with("identity_center", identity_center)
+        .with("block_policy_name", "bedrock-watch-quota-block")
+        .with("stack_name", Value::pseudo(Pseudo::StackName))
+        .into()
+}
+
+/// The handler's inline source: the generated `CONFIG`, then the shared core, then the handler.
+pub fn handler_source(config: &Value, handler: &str) -> Value {
+    Sub::new()
+        .text("import json\n\n\ndef _none(v):\n    if v == \"none\":\n        return None\n    if isinstance(v, dict):\n        return {k: _none(x) for k, x in v.items()}\n    return v\n\n\nCONFIG = _none(json.loads(r\"\"\"")
+        .splice(&embedded_json(config))
+        .text("\"\"\"))\n\n")
+        .text(CORE_SOURCE)
+        .text("\n\n")
+        .text(handler)
+        .build()
+}
+
+pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRef, topic: &TopicRef, log_group: &LogGroupRef) -> Result<Quotas, CfnError> {
+    let q = &config.quotas;
+    let usage = Table::new("QuotaUsageTable", "pk", Some("sk"), key).ttl("ttl").build(template)?;
+    let audit = Table::new("QuotaAuditTable", "pk", Some("sk"), key).build(template)?;
+    let handler_config = handler_config(config, region, &usage, &audit, topic);
+
+    let (tag_key, tag_value) = q.managed_tag.split_once('=').unwrap_or(("bedrock-watch-quota", "managed"));
+    let principals = |kind: &str| {
+        Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":iam::").pseudo(Pseudo::AccountId).text(&format!(":{kind}{}*", q.managed_path)).build()
+    };
+    let iam_scope = Statement::allow(IAM_QUOTA_BLOCK, vec![principals("user"), principals("role")])
+        .condition(Condition::new("StringEquals", format!("iam:ResourceTag/{tag_key}"), tag_value));
+    let sso_scope = q.identity_center.as_ref().map(|ic| {
+        let mut arns = vec![Value::str(ic.instance_arn.as_str())];
+        arns.extend(ic.permission_set_arns.values().map(|a| Value::str(a.as_str())));
+        arns.push(Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":sso:::account/").pseudo(Pseudo::AccountId).build());
+        Statement::allow(SSO_QUOTA_BLOCK, arns)
+    });
+    let retention = Retention::days(config.logging.retention_days)?;
+    let function = |id: &str, description: &str, handler: &str| {
+        let mut f = Function::python(id, description, handler_source(&handler_config, handler))
+            // Team blocks wait for permission-set provisioning and lock retries.
+            .timeout(300)
+            .memory(256)
+            .log_retention(retention)
+            .log_encryption_key(key)
+            .permit(usage.grant(DYNAMODB_COUNTERS))
+            .permit(audit.grant(DYNAMODB_APPEND))
+            .permit(Statement::allow(SNS_PUBLISH, vec![topic.arn()]))
+            .permit(Statement::allow(KMS_USE_KEY, vec![key.arn()]))
+            .permit(iam_scope.clone())
+            .checkov_skip("CKV_AWS_116", "invoked by CloudWatch Logs and EventBridge Scheduler, which retry; failures are logged and audited")
+            .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
+            .checkov_skip("CKV_AWS_115", "reserving concurrency fails in accounts at the minimum unreserved concurrency; DynamoDB transactions keep counts exact under any concurrency");
+        if let Some(s) = &sso_scope {
+            f = f.permit(s.clone());
+        }
+        f
+    };
+    let accounting = function(
+        "QuotaAccountingFunction",
+        "bedrock-watch: counts tokens and estimated cost per principal and team exactly once, warns, notifies or blocks",
+        ACCOUNTING_SOURCE,
+    )
+    .build(template)?;
+    let reset = function("QuotaResetFunction", "bedrock-watch: lifts expired quota blocks at the start of each period", RESET_SOURCE).build(template)?;
+    SubscriptionFilter::to_function("QuotaAccountingSubscription", log_group, "{ $.requestId = * }", &accounting).build(template)?;
+    Schedule::cron("QuotaResetSchedule", "0 0 * * ? *", &q.time_zone, &reset, format!("Lift expired bedrock-watch quota blocks at midnight {}", q.time_zone))
+        .build(template)?;
+    Ok(Quotas { usage, audit, accounting, reset })
+}
