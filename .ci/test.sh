@@ -14,6 +14,12 @@
 #   5. templates     bedrock-watch synth --check (templates/ must be current)
 #   6. cfn-lint      every template under templates/: 0 errors, 0 warnings
 #   7. checkov       templates/: 0 failed checks (Metadata skips allowed)
+#   8. browser       Debian's chromium for the preview/report browser tests
+#                    (apt-get install when /usr/bin/chromium is missing)
+#   9. end to end    starts moto_server on 127.0.0.1, runs pytest tests/e2e
+#                    (deploy/diff/destroy, report, quota against the emulator,
+#                    also through a fault-injecting proxy) and tests/browser,
+#                    stops the emulator
 #
 # Other entry point:
 #   bash .ci/test.sh --emulator-check   builds/reuses the venv, starts the moto
@@ -24,7 +30,7 @@
 set -euo pipefail
 
 INSTA_VERSION=1.49.0 # cargo-insta; keep on the same 1.x line as the insta dev-dependency
-TOTAL_STAGES=7
+TOTAL_STAGES=9
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -74,12 +80,8 @@ die() {
 }
 
 # ---------------------------------------------------------------------------
-# moto emulator (for the deploy end-to-end tests of a later issue)
+# moto emulator (for the end-to-end stage)
 #
-# NOT called by the stages below yet. A later stage uses it as:
-#     start_emulator
-#     "$VENV_PY" -m pytest -q tests/e2e
-#     stop_emulator
 # start_emulator runs `.venv/bin/moto_server -H 127.0.0.1 -p PORT` on a free
 # loopback port, waits (60 s at most) until GET /moto-api/ answers 200, then
 # exports BEDROCK_WATCH_TEST_ENDPOINT and AWS_ENDPOINT_URL (both
@@ -284,6 +286,45 @@ templates_current() {
 }
 
 # ---------------------------------------------------------------------------
+# stage 8: browser
+# ---------------------------------------------------------------------------
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+setup_browser() {
+  if [[ ! -x $CHROMIUM ]]; then
+    command -v apt-get >/dev/null || die "$CHROMIUM is missing and there is no apt-get: install Chromium and set CHROMIUM=/path/to/chromium"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "installing Debian's chromium (for the browser tests)"
+    $sudo apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null || die "apt-get install chromium failed"
+  fi
+  [[ -x $CHROMIUM ]] || die "chromium is still missing at $CHROMIUM"
+  "$CHROMIUM" --version
+  export CHROMIUM
+}
+
+# ---------------------------------------------------------------------------
+# stage 9: end to end (emulator) and browser tests
+# ---------------------------------------------------------------------------
+end_to_end() {
+  local rc=0 dirs=()
+  for d in tests/e2e tests/browser; do
+    [[ -d $d ]] && dirs+=("$d")
+  done
+  [[ ${#dirs[@]} -gt 0 ]] || die "neither tests/e2e nor tests/browser exists"
+  export BEDROCK_WATCH_BIN=$ROOT/target/debug/bedrock-watch
+  [[ -x $BEDROCK_WATCH_BIN ]] || die "$BEDROCK_WATCH_BIN was not built by the rust tests stage"
+  start_emulator
+  "$VENV_PY" -m pytest -q -p no:cacheprovider "${dirs[@]}" || rc=$?
+  stop_emulator
+  case $rc in
+    0) ;;
+    5) die "pytest collected no tests in ${dirs[*]} (exit 5): there must be tests" ;;
+    *) die "end-to-end or browser tests failed (exit $rc)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------
 main() {
   case ${1:-} in
     "") ;;
@@ -341,6 +382,14 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
 
   stage "checkov"
   VENV=$VENV bash "$ROOT/.ci/lint-templates.sh" checkov "$TEMPLATES_DIR" || die "checkov found problems in $TEMPLATES_DIR"
+  stage_done
+
+  stage "browser"
+  setup_browser
+  stage_done
+
+  stage "end to end"
+  end_to_end
   stage_done
 
   echo

@@ -20,3 +20,4 @@ pub mod cloudtrail;
 pub mod dynamodb;
 pub mod scheduler;
 pub mod quotas;
+pub mod aws;

@@ -179,6 +179,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     }
     attribution_problems(c, &mut p);
     quota_problems(c, &mut p);
+    deploy_problems(c, &mut p);
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
     }
@@ -321,6 +322,18 @@ pub fn is_time_zone(tz: &str) -> bool {
     TZ_AREAS.contains(&area)
         && !rest.is_empty()
         && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c)))
+}
+
+fn deploy_problems(c: &Config, p: &mut Vec<Problem>) {
+    if let Some(b) = &c.deploy.staging_bucket {
+        if !is_bucket_name(b) {
+            p.push(problem("deploy.staging_bucket", quoted(b), "allowed: an existing bucket name (S3 naming rules)"));
+        }
+    }
+    let prefix = &c.deploy.staging_prefix;
+    if prefix.is_empty() || prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() > 512 {
+        p.push(problem("deploy.staging_prefix", quoted(prefix), "allowed: a key prefix such as bedrock-watch/templates (no leading or trailing /)"));
+    }
 }
 
 fn quota_problems(c: &Config, p: &mut Vec<Problem>) {

@@ -34,6 +34,7 @@ pub struct Config {
     pub cost: CostSettings,
     pub cloudtrail: CloudTrailSettings,
     pub quotas: Quotas,
+    pub deploy: DeploySettings,
 }
 
 impl Default for Config {
@@ -54,7 +55,25 @@ impl Default for Config {
             cost: CostSettings::default(),
             cloudtrail: CloudTrailSettings::default(),
             quotas: Quotas::default(),
+            deploy: DeploySettings::default(),
         }
+    }
+}
+
+/// How `deploy` hands templates to CloudFormation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeploySettings {
+    /// An existing S3 bucket (in the stack's region) for templates over the 51,200 bytes
+    /// CloudFormation accepts inline; `deploy --staging-bucket` overrides it.
+    pub staging_bucket: Option<String>,
+    /// Key prefix of staged templates in that bucket.
+    pub staging_prefix: String,
+}
+
+impl Default for DeploySettings {
+    fn default() -> Self {
+        DeploySettings { staging_bucket: None, staging_prefix: "bedrock-watch/templates".into() }
     }
 }
 
