@@ -14,6 +14,9 @@ pub mod policy;
 pub mod status;
 pub mod time;
 
+#[cfg(test)]
+mod fixture_tests;
+
 /// Name of the inline policy (IAM user, role) that carries the deny statements
 /// (`CONFIG["block_policy_name"]`, generated from this constant in src/quotas/mod.rs).
 pub const BLOCK_POLICY_NAME: &str = "bedrock-watch-quota-block";

@@ -438,10 +438,7 @@ impl Session {
 
     /// `quota block`: what quota_core `block_principal` does, after the operator-side checks.
     pub async fn block(&self, principal: &str, until: Timestamp, reason: &str) -> Result<BlockOutcome, AdminError> {
-        if let Some(by) = self.protection(principal).await? {
-            let how = if by == "config" { "by quotas.protected in the config (remove it there to allow blocks)".to_owned() } else { format!("by {by}; run `bedrock-watch quota unprotect {principal}` first") };
-            return Err(AdminError::Refused(format!("{principal} is protected {how}")));
-        }
+        refuse_protected(principal, self.protection(principal).await?)?;
         let until_s = iso(until);
         let (caller, arn) = self.resolve(principal).await?;
         let target = block_target(&caller, self.config.quotas.identity_center.as_ref()).map_err(AdminError::Refused)?;
@@ -690,6 +687,14 @@ impl Session {
         entries.sort_by(|a, b| (&a.at, &a.id).cmp(&(&b.at, &b.id)));
         Ok(entries)
     }
+}
+
+/// A protected principal is never blocked, by the functions or by an operator: the refusal
+/// names how to lift the protection. `by` is "config" or who ran `quota protect`.
+pub fn refuse_protected(principal: &str, by: Option<String>) -> Result<(), AdminError> {
+    let Some(by) = by else { return Ok(()) };
+    let how = if by == "config" { "by quotas.protected in the config (remove it there to allow blocks)".to_owned() } else { format!("by {by}; run `bedrock-watch quota unprotect {principal}` first") };
+    Err(AdminError::Refused(format!("{principal} is protected {how}")))
 }
 
 fn empty_row(q: &crate::config::Quotas, name: &str) -> PrincipalRow {
