@@ -250,3 +250,22 @@ def test_cli_lifts_a_block_the_function_made(stack, bw, aws, monkeypatch, endpoi
     role_id = iam.get_role(RoleName="support-bot-prod")["Role"]["RoleId"]
     assert stmt["Condition"] == {"StringLike": {"aws:userid": f"{role_id}:support-bot"}}
     assert stmt["Sid"] == sids[1]
+
+
+
+def test_identity_center_user_without_config_is_refused(stack, bw, aws, monkeypatch, endpoint):
+    """An IAM Identity Center user (known from a counted call) cannot be blocked without
+    `quotas.identity_center`: a refusal naming why, and nothing changes.
+
+    The permission-set mechanism itself is not run end to end: moto 5.2.5 names permission sets
+    `arn:aws:sso:::instance/ssoins-.../ps-...`, which the config validation rejects (AWS uses
+    `arn:aws:sso:::permissionSet/...`). Its Sid, statement and merge into an existing inline
+    policy are pinned by tests/data/quota-policies.json on both sides instead."""
+    acc = module("accounting", stack, monkeypatch, endpoint)
+    arn = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_BedrockDeveloper_0a1b2c3d4e5f6a7b/jane.doe@example.com"
+    acc.handler(subscription_event([record("s1", arn, 10, 5, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))]), None)
+    before = items(aws, stack["usage"])
+    r = quota(bw, "block", "jane.doe@example.com", "--until", "1h", "--reason", "sso")
+    assert r.returncode == 1, r.stderr
+    assert "IAM Identity Center user (permission set BedrockDeveloper)" in r.stderr and "identity_center is not configured" in r.stderr
+    assert items(aws, stack["usage"]) == before
