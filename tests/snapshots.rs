@@ -209,3 +209,41 @@ fn stack_quotas() {
     t.outputs.clear();
     snapshot("stack_quotas", &t);
 }
+
+/// The `quota status` table for a fixed state: a blocked user, a protected one, one over its
+/// limit, a team, in tokens.
+#[test]
+fn quota_status_table() {
+    use bedrock_watch::config::QuotaUnit;
+    use bedrock_watch::quotas::admin::items::Block;
+    use bedrock_watch::quotas::admin::policy::Target;
+    use bedrock_watch::quotas::admin::status::{render_status, PrincipalRow, StatusView, TeamRow};
+    let row = |name: &str, day: f64, month: f64| PrincipalRow { name: name.into(), day, month, day_limit: Some(2_000_000.0), month_limit: Some(30_000_000.0), block: None, protected: None };
+    let mut alice = row("alice", 2_150_000.0, 9_400_000.0);
+    alice.block = Some(Block {
+        principal: "alice".into(),
+        arn: "arn:aws:iam::123456789012:user/alice".into(),
+        until: "2026-12-01T23:00:00Z".into(),
+        reason: "day limit 2,000,000 tokens reached on 2026-12-01: 2,150,000 tokens used".into(),
+        blocked_by: "automatic".into(),
+        blocked_at: "2026-12-01T14:02:11Z".into(),
+        target: Target::UserPolicy { user_name: "alice".into() },
+    });
+    let mut admin = row("ops-admin@example.com", 2_500_000.0, 2_500_000.0);
+    admin.protected = Some("config".into());
+    let mut raj = row("raj.patel@example.com", 4_100_000.0, 12_000_000.0);
+    raj.day_limit = Some(5_000_000.0);
+    let bot = PrincipalRow { month_limit: None, ..row("support-bot-prod/support-bot", 2_000_000.0, 31_000_000.0) };
+    let view = StatusView {
+        unit: QuotaUnit::Tokens,
+        time_zone: "Europe/Berlin".into(),
+        day: "2026-12-01".into(),
+        month: "2026-12".into(),
+        principals: vec![alice, admin, raj, bot],
+        teams: vec![TeamRow { name: "support".into(), month: 31_000_000.0, limit: Some(100_000_000.0), members: vec!["support-bot-prod/support-bot".into(), "jane.doe@example.com".into()] }],
+    };
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("quota_status_table", render_status(&view)));
+}

@@ -11,6 +11,8 @@
 //! The handlers are Python, embedded verbatim after a generated `CONFIG` line; their tests run
 //! the same concatenation (tests/python).
 
+pub mod admin;
+
 use crate::bedrock::pricing::TokenKind;
 use crate::cfn::render::embedded_json;
 use crate::cfn::{CfnError, Map, Pseudo, Sub, Template, Value};
@@ -105,7 +107,7 @@ pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &T
         .with("prices", prices(config, region))
         .with("discount_percent", 0)
         .with("identity_center", identity_center)
-        .with("block_policy_name", "bedrock-watch-quota-block")
+        .with("block_policy_name", admin::BLOCK_POLICY_NAME)
         .with("stack_name", Value::pseudo(Pseudo::StackName))
         .into()
 }

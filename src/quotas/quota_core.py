@@ -7,6 +7,13 @@ these functions as globals of the same module. The tests build their module the 
 (tests/python/quota_build.py). Only the standard library and boto3/botocore are used, and the
 text never contains a dollar sign followed by a brace (the code travels through Fn::Sub).
 
+The operator side. ``bedrock-watch quota`` (src/quotas/admin in Rust) reads and writes the same
+items, lock items and IAM documents as this file, so that the reset function lifts a block the
+CLI made and the CLI lifts one a function made. The two must agree: key prefixes, item
+attributes, ``block_policy_name``, the Sid scheme (``sid_for``), ``deny_statement``,
+``block_target`` and ``merge_statement``. tests/data/quota-policies.json pins both sides
+(tests/python/test_quota_fixture.py and src/quotas/admin/fixture_tests.rs); change them together.
+
 Identity and price. ``identity`` is the project's identity rule (src/bedrock/identity.rs) and
 ``record_cost`` its cost arithmetic (src/bedrock/pricing.rs, ``Price::cost`` and
 ``base_model_id``); both are checked against the shared fixture tests/data.

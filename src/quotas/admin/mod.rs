@@ -1,0 +1,105 @@
+//! The operator side of quotas: what `bedrock-watch quota ...` does to the deployed tables and
+//! principals.
+//!
+//! The accounting and reset functions (Python, `src/quotas/quota_core.py`) and this module act
+//! on the same DynamoDB items and the same IAM documents, so that either side can lift a block
+//! the other made. **The two must agree**: the key prefixes, the policy name, the Sid scheme and
+//! the item attributes below mirror quota_core.py (its module docstring describes the storage),
+//! and `tests/data/quota-policies.json` is a fixture both sides are tested against. Change one
+//! side only together with the other.
+
+pub mod items;
+pub mod ops;
+pub mod policy;
+pub mod status;
+pub mod time;
+
+#[cfg(test)]
+mod fixture_tests;
+
+/// Name of the inline policy (IAM user, role) that carries the deny statements
+/// (`CONFIG["block_policy_name"]`, generated from this constant in src/quotas/mod.rs).
+pub const BLOCK_POLICY_NAME: &str = "bedrock-watch-quota-block";
+/// Sid of the single statement of an IAM user's block policy (quota_core `apply_mechanism`).
+pub const USER_BLOCK_SID: &str = "BedrockWatchQuotaBlock";
+/// The actions a block denies (quota_core `BLOCKED_ACTIONS`).
+pub const BLOCKED_ACTIONS: [&str; 4] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"];
+/// Prefix of every Sid the quota mechanism writes (quota_core `sid_for`).
+pub const SID_PREFIX: &str = "BedrockWatchQuota";
+
+/// Usage-table partition of a principal: `PRINCIPAL#<name>`.
+pub const PRINCIPAL_PREFIX: &str = "PRINCIPAL#";
+/// Usage-table partition of a team: `TEAM#<team>`.
+pub const TEAM_PREFIX: &str = "TEAM#";
+/// Audit-table partition of a month (in the configured time zone): `AUDIT#YYYY-MM`.
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+/// Lock items around read-modify-write of a shared policy: `LOCK#<what>` / `LOCK`.
+pub const LOCK_PREFIX: &str = "LOCK#";
+pub const SK_BLOCK: &str = "BLOCK";
+pub const SK_PROTECTED: &str = "PROTECTED";
+pub const SK_LOCK: &str = "LOCK";
+pub const SK_DAY_PREFIX: &str = "DAY#";
+pub const SK_MONTH_PREFIX: &str = "MONTH#";
+/// Lock lease and attempts (quota_core `LOCK_SECONDS`, `LOCK_ATTEMPTS`).
+pub const LOCK_SECONDS: i64 = 60;
+pub const LOCK_ATTEMPTS: u32 = 40;
+/// Polls of a permission set's provisioning, one second apart (quota_core `PROVISIONING_POLLS`).
+pub const PROVISIONING_POLLS: u32 = 10;
+/// Logical ids of the tables in the stack (src/quotas/mod.rs `build`).
+pub const USAGE_TABLE_ID: &str = "QuotaUsageTable";
+pub const AUDIT_TABLE_ID: &str = "QuotaAuditTable";
+
+use crate::aws::AwsError;
+
+/// A failure of a quota command, with what the operator can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("quotas are not enabled in the configuration (quotas.enabled is false)")]
+    Disabled,
+    #[error("stack `{stack}` does not exist in {region}")]
+    StackMissing { stack: String, region: String },
+    #[error("stack `{stack}` in {region} has no quota tables ({USAGE_TABLE_ID}, {AUDIT_TABLE_ID})")]
+    QuotasNotDeployed { stack: String, region: String },
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("unknown principal `{principal}`: {detail}")]
+    UnknownPrincipal { principal: String, detail: String },
+    #[error("unknown team `{0}`: not in quotas.teams")]
+    UnknownTeam(String),
+    /// The command was understood but the mechanism refuses it (protected, out of scope, ...).
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Time(#[from] time::TimeError),
+    #[error("unexpected item in the {table} table ({key}): {detail}")]
+    BadItem { table: &'static str, key: String, detail: String },
+    #[error("unexpected policy document on {what}: {detail}")]
+    BadPolicy { what: String, detail: String },
+    #[error("lock {0} is held by another writer; try again in a minute")]
+    Locked(String),
+    #[error("provisioning permission set {arn} failed: {reason}")]
+    Provisioning { arn: String, reason: String },
+}
+
+impl AdminError {
+    /// What to do next, for the CLI's `help:` line.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            AdminError::Disabled => Some("set `quotas.enabled: true` in the config, deploy the stack, then run the quota commands with that --config".into()),
+            AdminError::StackMissing { .. } => Some("deploy the stack first (`bedrock-watch synth` and your deploy), or pass the --region/--profile it is deployed with".into()),
+            AdminError::QuotasNotDeployed { .. } => Some("the deployed stack predates `quotas.enabled: true`: deploy the current template".into()),
+            AdminError::Aws(e) => Some(e.help()),
+            AdminError::UnknownPrincipal { .. } => Some("name the principal as the identity rule does: an IAM user name, a role name (or role/session when sessions are people), or an IAM Identity Center user name; `quota status` lists those counted".into()),
+            AdminError::UnknownTeam(_) => Some("teams are defined in quotas.teams of the config".into()),
+            AdminError::Time(_) => Some(time::ACCEPTED.into()),
+            AdminError::BadItem { .. } | AdminError::BadPolicy { .. } => Some("the item was not written by bedrock-watch, or by an incompatible version; inspect it in the table".into()),
+            AdminError::Locked(_) => Some("a function or another operator is editing the same policy; the lock expires after a minute".into()),
+            AdminError::Refused(_) | AdminError::Provisioning { .. } => None,
+        }
+    }
+
+    /// Refusals exit 1; everything else (usage, config, AWS) exits 2.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, AdminError::Refused(_))
+    }
+}

@@ -1,0 +1,218 @@
+//! What `quota status` and `quota audit` print: pure rendering of what was read, so the layout
+//! is tested without AWS. Usage is reckoned as quota_core `usage_of` does (tokens: input +
+//! output + cache read + cache write; USD: `cost_usd`), limits as `limits_for`.
+
+use serde_json::Value;
+
+use super::items::{AuditEntry, Block};
+use crate::config::{QuotaUnit, Quotas};
+
+/// Usage of one counter item in the configured unit; Err names the bad attribute.
+pub fn usage_of(item: Option<&Value>, unit: QuotaUnit) -> Result<f64, String> {
+    let Some(item) = item else { return Ok(0.0) };
+    let num = |k: &str| -> Result<f64, String> {
+        match item.get(k) {
+            None | Some(Value::Null) => Ok(0.0),
+            Some(Value::String(s)) => s.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("`{k}` is not a number: {s}")),
+            Some(other) => Err(format!("`{k}` is not a number: {other}")),
+        }
+    };
+    match unit {
+        QuotaUnit::Usd => num("cost_usd"),
+        QuotaUnit::Tokens => Ok(num("input_tokens")? + num("output_tokens")? + num("cache_read_tokens")? + num("cache_write_tokens")?),
+    }
+}
+
+/// (daily, monthly) limit of a principal; an override's unset limit keeps the default.
+pub fn limits_for(q: &Quotas, principal: &str) -> (Option<f64>, Option<f64>) {
+    let o = q.overrides.get(principal);
+    (o.and_then(|o| o.daily_limit).or(q.daily_limit), o.and_then(|o| o.monthly_limit).or(q.monthly_limit))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalRow {
+    pub name: String,
+    pub day: f64,
+    pub month: f64,
+    pub day_limit: Option<f64>,
+    pub month_limit: Option<f64>,
+    pub block: Option<Block>,
+    /// "config" or the operator who protected it.
+    pub protected: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRow {
+    pub name: String,
+    pub month: f64,
+    pub limit: Option<f64>,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusView {
+    pub unit: QuotaUnit,
+    pub time_zone: String,
+    pub day: String,
+    pub month: String,
+    pub principals: Vec<PrincipalRow>,
+    pub teams: Vec<TeamRow>,
+}
+
+/// `1,234,567 tokens` or `0.1234 USD`, as quota_core `fmt` without the unit.
+pub fn amount(v: f64, unit: QuotaUnit) -> String {
+    match unit {
+        QuotaUnit::Usd => format!("{v:.4}"),
+        QuotaUnit::Tokens => {
+            let digits = format!("{:.0}", v.round().abs());
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            if v.round() < 0.0 {
+                out.insert(0, '-');
+            }
+            out
+        }
+    }
+}
+
+fn against(used: f64, limit: Option<f64>, unit: QuotaUnit) -> String {
+    match limit {
+        None => format!("{} (no limit)", amount(used, unit)),
+        Some(l) if l > 0.0 => format!("{} / {} ({:.0}%)", amount(used, unit), amount(l, unit), (used / l * 100.0).floor()),
+        Some(l) => format!("{} / {}", amount(used, unit), amount(l, unit)),
+    }
+}
+
+/// Left-aligned columns, two spaces apart, no trailing blanks.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            s.push_str(c);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    for r in rows {
+        out.push_str(&line(r.clone()));
+    }
+    out
+}
+
+fn state(p: &PrincipalRow) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = &p.block {
+        parts.push(format!("blocked until {}", b.until));
+    }
+    match p.protected.as_deref() {
+        Some("config") => parts.push("protected (config)".into()),
+        Some(by) => parts.push(format!("protected by {by}")),
+        None => {}
+    }
+    let over = |used: f64, limit: Option<f64>| limit.is_some_and(|l| used >= l);
+    if p.block.is_none() && (over(p.day, p.day_limit) || over(p.month, p.month_limit)) {
+        parts.push("over limit".into());
+    }
+    if parts.is_empty() {
+        "ok".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub fn render_status(v: &StatusView) -> String {
+    let unit = match v.unit {
+        QuotaUnit::Tokens => "tokens",
+        QuotaUnit::Usd => "estimated USD",
+    };
+    let mut out = format!("Usage on {} and in {} ({}), in {unit}:\n", v.day, v.month, v.time_zone);
+    if v.principals.is_empty() {
+        out.push_str("no usage counted and no principal blocked or protected\n");
+    } else {
+        let rows: Vec<Vec<String>> = v
+            .principals
+            .iter()
+            .map(|p| vec![p.name.clone(), against(p.day, p.day_limit, v.unit), against(p.month, p.month_limit, v.unit), state(p)])
+            .collect();
+        out.push_str(&table(&["PRINCIPAL", "TODAY", "THIS MONTH", "STATE"], &rows));
+    }
+    if !v.teams.is_empty() {
+        out.push_str("\nTeams:\n");
+        let rows: Vec<Vec<String>> = v.teams.iter().map(|t| vec![t.name.clone(), against(t.month, t.limit, v.unit), t.members.join(", ")]).collect();
+        out.push_str(&table(&["TEAM", "THIS MONTH", "MEMBERS"], &rows));
+    }
+    let blocks: Vec<&Block> = v.principals.iter().filter_map(|p| p.block.as_ref()).collect();
+    out.push('\n');
+    if blocks.is_empty() {
+        out.push_str("No blocks in force.\n");
+    } else {
+        out.push_str("Blocks in force:\n");
+        let rows: Vec<Vec<String>> =
+            blocks.iter().map(|b| vec![b.principal.clone(), b.until.clone(), b.target.mechanism().to_owned(), b.blocked_by.clone(), b.reason.clone()]).collect();
+        out.push_str(&table(&["PRINCIPAL", "UNTIL", "MECHANISM", "BLOCKED BY", "REASON"], &rows));
+    }
+    out
+}
+
+pub fn render_audit(entries: &[AuditEntry]) -> String {
+    if entries.is_empty() {
+        return "no audit entries\n".into();
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let reason = if e.result == "failed" {
+                let err = e.details.get("error").and_then(Value::as_str).unwrap_or("");
+                format!("{} (error: {err})", e.reason)
+            } else {
+                e.reason.clone()
+            };
+            vec![e.at.clone(), e.action.clone(), e.principal.clone(), e.result.clone(), e.actor.clone(), e.until.clone().unwrap_or_else(|| "-".into()), reason]
+        })
+        .collect();
+    table(&["TIME", "ACTION", "PRINCIPAL", "RESULT", "ACTOR", "UNTIL", "REASON"], &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn usage_counts_like_quota_core() {
+        let item = json!({"input_tokens": "1000", "output_tokens": "250", "cache_read_tokens": "5", "cache_write_tokens": "0", "cost_usd": "0.001234567891"});
+        assert_eq!(usage_of(Some(&item), QuotaUnit::Tokens), Ok(1255.0));
+        assert_eq!(usage_of(Some(&item), QuotaUnit::Usd), Ok(0.001234567891));
+        assert_eq!(usage_of(None, QuotaUnit::Tokens), Ok(0.0));
+        assert!(usage_of(Some(&json!({"input_tokens": "lots"})), QuotaUnit::Tokens).unwrap_err().contains("input_tokens"));
+    }
+
+    #[test]
+    fn overrides_keep_the_default_where_unset() {
+        let mut q = Quotas { daily_limit: Some(10.0), monthly_limit: Some(100.0), ..Quotas::default() };
+        q.overrides.insert("raj".into(), crate::config::QuotaOverride { daily_limit: Some(50.0), monthly_limit: None });
+        assert_eq!(limits_for(&q, "raj"), (Some(50.0), Some(100.0)));
+        assert_eq!(limits_for(&q, "ann"), (Some(10.0), Some(100.0)));
+    }
+
+    #[test]
+    fn amounts_read_like_the_notifications() {
+        assert_eq!(amount(1234567.0, QuotaUnit::Tokens), "1,234,567");
+        assert_eq!(amount(999.0, QuotaUnit::Tokens), "999");
+        assert_eq!(amount(0.123456, QuotaUnit::Usd), "0.1235");
+    }
+}
