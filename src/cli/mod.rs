@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod preview;
+
 use crate::cfn::Format;
 use crate::config::{self, Config};
 use crate::iam::policy::WILDCARD_EXCEPTIONS;
@@ -46,6 +48,10 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration file.
     Schema,
+    /// Draw each dashboard's layout as an SVG or HTML file for review (default into preview/).
+    Preview(preview::PreviewArgs),
+    /// Print the stack's resources and their references as a Mermaid flowchart.
+    Graph(preview::GraphArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -111,6 +117,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
         }
+        Command::Preview(args) => preview::run_preview(args, out),
+        Command::Graph(args) => preview::run_graph(args, out),
         Command::Synth { config, out: dir, format, check, stdout } => {
             let config = load(config.as_deref())?;
             let rendered = synthesize(&config, format.into())?;
