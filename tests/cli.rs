@@ -115,3 +115,36 @@ fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(run(&["synth", "--format", "xml"]).status.code(), Some(2));
 }
+
+#[test]
+fn preview_writes_one_file_per_dashboard_and_rejects_bad_input_with_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("pics");
+    let out = run(&["preview", "--format", "html", "--out", d.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["BedrockCostAndUsage", "BedrockManagement", "BedrockSecurity", "BedrockUsageMonitoring"].map(|n| format!("bedrock-watch-us-east-1.{n}.html"))
+    );
+    assert_eq!(text(&out.stdout).lines().filter(|l| l.starts_with("wrote ")).count(), 4);
+
+    let out = run(&["preview", "--config", "no/such/file.yaml", "--out", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("help: "), "{}", text(&out.stderr));
+    let out = run(&["preview", "--format", "png"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn graph_prints_mermaid_and_names_the_configured_regions_on_a_bad_one() {
+    let out = run(&["graph"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("flowchart LR\n") && stdout.contains("n_HighLatencyAlarm -->|Ref| n_AlertTopic"), "{stdout}");
+    let out = run(&["graph", "--region", "mars-north-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("`mars-north-1` has no stack") && stderr.contains("help: pass one of the configured regions: us-east-1"), "{stderr}");
+}

@@ -301,6 +301,63 @@ proptest! {
     }
 
     #[test]
+    fn every_alarm_notifies_a_topic_of_the_stack_within_limits(config in config_strategy()) {
+        for stack in monitoring::stacks(&config).unwrap() {
+            let t = &stack.template;
+            let topics: Vec<&str> = t.resources_of_type("AWS::SNS::Topic").map(|(id, _)| id).collect();
+            let is_stack_topic = |v: &Value| match v.as_intrinsic() {
+                Some(Intrinsic::Ref(bedrock_watch::cfn::RefTarget::Logical(id))) => topics.contains(&id.as_str()),
+                Some(Intrinsic::GetAtt { logical_id, attribute }) => attribute == "TopicArn" && topics.contains(&logical_id.as_str()),
+                _ => false,
+            };
+            let alarms = t.resources_of_type("AWS::CloudWatch::Alarm").chain(t.resources_of_type("AWS::CloudWatch::CompositeAlarm"));
+            let mut seen = 0;
+            for (id, a) in alarms {
+                seen += 1;
+                let p = &a.properties;
+                let actions = p.get("AlarmActions").and_then(Value::as_list).unwrap_or(&[]);
+                prop_assert!(!actions.is_empty(), "{}: no alarm actions", id);
+                for key in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+                    let list = p.get(key).and_then(Value::as_list).unwrap_or(&[]);
+                    prop_assert!(list.len() <= 5, "{}: {} has {} actions", id, key, list.len());
+                    prop_assert!(list.iter().all(is_stack_topic), "{}: {} notifies something other than a topic of the stack: {:?}", id, key, list);
+                }
+                let int = |v: Option<&Value>| match v { Some(Value::Int(n)) => Some(*n), _ => None };
+                let period = int(p.get("Period")).or_else(|| {
+                    p.get("Metrics").and_then(Value::as_list).unwrap_or(&[]).iter().filter_map(Value::as_map).find_map(|m| {
+                        int(m.get("Period")).or_else(|| int(m.get("MetricStat").and_then(Value::as_map).and_then(|s| s.get("Period"))))
+                    })
+                });
+                if let (Some(period), Some(evaluations)) = (period, int(p.get("EvaluationPeriods"))) {
+                    prop_assert!(period * evaluations <= 86_400, "{}: {}s x {} evaluation periods is over a day", id, period, evaluations);
+                }
+            }
+            prop_assert!(seen >= 4, "{}: only {} alarms", stack.name, seen);
+        }
+    }
+
+    #[test]
+    fn previews_draw_every_widget_in_its_own_box(config in config_strategy()) {
+        use bedrock_watch::preview::{self, layout};
+        for stack in monitoring::stacks(&config).unwrap() {
+            let views = preview::dashboards(&stack.template).unwrap();
+            prop_assert_eq!(views.len(), stack.template.resources_of_type("AWS::CloudWatch::Dashboard").count());
+            for (view, file) in views.iter().zip(preview::render(&stack.name, &stack.template, preview::Format::Svg).unwrap()) {
+                prop_assert_eq!(file.content.matches("<rect class=\"box\"").count(), view.widgets.len());
+                let rects: Vec<layout::Rect> = view.widgets.iter().map(|w| layout::widget_rect(w.x, w.y, w.width, w.height)).collect();
+                let (width, _) = layout::canvas(view.widgets.iter().map(|w| w.y + w.height));
+                for (i, a) in rects.iter().enumerate() {
+                    prop_assert!(a.x + a.width <= width, "{}: box {} leaves the canvas", view.name, i);
+                    for b in &rects[..i] {
+                        let apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+                        prop_assert!(apart, "{}: boxes overlap in the picture", view.name);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
         let _ = config::parse(&text, "fuzz.yaml");
     }

@@ -242,8 +242,28 @@ fn quota_status_table() {
         principals: vec![alice, admin, raj, bot],
         teams: vec![TeamRow { name: "support".into(), month: 31_000_000.0, limit: Some(100_000_000.0), members: vec!["support-bot-prod/support-bot".into(), "jane.doe@example.com".into()] }],
     };
+    text_snapshot("quota_status_table", &render_status(&view));
+}
+
+fn text_snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!("quota_status_table", render_status(&view)));
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+/// `bedrock-watch graph` of the default stack: the README's sample comes from here.
+#[test]
+fn graph_default_stack() {
+    let t = monitoring::build(&Config::default(), "us-east-1").unwrap();
+    text_snapshot("graph_default_stack", &bedrock_watch::cfn::graph::Graph::of(&t).to_mermaid());
+}
+
+/// `bedrock-watch preview` (SVG) of the default operations dashboard.
+#[test]
+fn preview_operations_svg() {
+    let t = monitoring::build(&Config::default(), "us-east-1").unwrap();
+    let files = bedrock_watch::preview::render("bedrock-watch-us-east-1", &t, bedrock_watch::preview::Format::Svg).unwrap();
+    let ops = files.iter().find(|f| f.file_name == "bedrock-watch-us-east-1.BedrockUsageMonitoring.svg").expect("operations preview");
+    text_snapshot("preview_operations_svg", &ops.content);
 }

@@ -1,6 +1,7 @@
 //! The typed CloudFormation core: values and intrinsic functions, the template, its rendering and
 //! its structural validation. Nothing here knows about Bedrock; the service modules build on it.
 
+pub mod graph;
 pub mod render;
 pub mod template;
 pub mod validate;
@@ -10,7 +11,7 @@ pub mod value;
 pub use render::{render, Format};
 pub use template::{Output, Parameter, RemovalPolicy, Resource, ResourceRef, Template};
 pub use template::logical_id_fragment;
-pub use value::{sub_references as sub_references_of, Intrinsic, Map, Pseudo, RefTarget, Sub, Value};
+pub use value::{sub_references as sub_references_of, Intrinsic, Map, Pseudo, RefTarget, Reference, Sub, Value};
 
 /// Errors in building or validating a template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@ use super::template::{
     check_logical_id, Template, MAX_DESCRIPTION_BYTES, MAX_INLINE_BODY_BYTES, MAX_OUTPUTS, MAX_PARAMETERS,
     MAX_RESOURCES,
 };
-use super::value::{sub_references, Intrinsic, Pseudo, RefTarget, Value};
+use super::value::{Intrinsic, Pseudo, Reference, Value};
 use super::CfnError;
 
 /// Every problem found in the template (empty when it is sound).
@@ -87,38 +87,23 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     fn check(&self, value: &Value, location: &str, problems: &mut Vec<CfnError>) {
+        value.visit_references(&mut |r| {
+            let known = match r {
+                Reference::Ref(name) => self.resources.contains(name) || self.parameters.contains(name),
+                Reference::GetAtt { logical_id, .. } => self.resources.contains(logical_id),
+                Reference::Sub(name) => Pseudo::from_name(name).is_some() || self.parameters.contains(name) || self.resources.contains(r.target()),
+            };
+            if !known {
+                let name = if let Reference::Sub(name) = r { name } else { r.target() };
+                problems.push(unresolved(location, name));
+            }
+        });
         value.walk(&mut |v| {
             let Value::Fn(f) = v else { return };
-            match f.as_ref() {
-                Intrinsic::Ref(RefTarget::Logical(name)) => {
-                    if !self.resources.contains(name.as_str()) && !self.parameters.contains(name.as_str()) {
-                        problems.push(unresolved(location, name));
-                    }
+            if let Intrinsic::If { condition, .. } | Intrinsic::Condition(condition) = f.as_ref() {
+                if !self.conditions.contains(condition.as_str()) {
+                    problems.push(CfnError::UnknownCondition { location: location.to_owned(), name: condition.clone() });
                 }
-                Intrinsic::GetAtt { logical_id, .. } => {
-                    if !self.resources.contains(logical_id.as_str()) {
-                        problems.push(unresolved(location, logical_id));
-                    }
-                }
-                Intrinsic::Sub { template, variables } => {
-                    for name in sub_references(template) {
-                        let local = variables.iter().any(|(n, _)| n == name);
-                        let base = name.split_once('.').map_or(name, |(b, _)| b);
-                        let known = local
-                            || Pseudo::from_name(name).is_some()
-                            || self.parameters.contains(name)
-                            || self.resources.contains(base);
-                        if !known {
-                            problems.push(unresolved(location, name));
-                        }
-                    }
-                }
-                Intrinsic::If { condition, .. } | Intrinsic::Condition(condition) => {
-                    if !self.conditions.contains(condition.as_str()) {
-                        problems.push(CfnError::UnknownCondition { location: location.to_owned(), name: condition.clone() });
-                    }
-                }
-                _ => {}
             }
         });
     }

@@ -255,6 +255,52 @@ impl Value {
     }
 }
 
+/// A name a value points at: what CloudFormation resolves at deploy time. The validator checks
+/// these resolve and the graph draws them; both get them from [`Value::visit_references`] so the
+/// two can never disagree on what counts as a reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference<'a> {
+    /// `Ref` to a logical id (resource or parameter); pseudo parameters are not reported.
+    Ref(&'a str),
+    GetAtt { logical_id: &'a str, attribute: &'a str },
+    /// `${Name}` or `${Name.Attribute}` in a Sub template that is not one of the Sub's own
+    /// variables; may be a pseudo parameter (`AWS::Region`).
+    Sub(&'a str),
+}
+
+impl<'a> Reference<'a> {
+    /// The logical id (or pseudo parameter name) referred to, without an attribute.
+    pub fn target(&self) -> &'a str {
+        match self {
+            Reference::Ref(name) => name,
+            Reference::GetAtt { logical_id, .. } => logical_id,
+            Reference::Sub(name) => name.split_once('.').map_or(name, |(base, _)| base),
+        }
+    }
+}
+
+impl Value {
+    /// Visits every `Ref`, `GetAtt` and Sub-template reference in this value, nested ones
+    /// included, in document order.
+    pub fn visit_references<'a>(&'a self, visit: &mut dyn FnMut(Reference<'a>)) {
+        self.walk(&mut |v| {
+            let Value::Fn(f) = v else { return };
+            match f.as_ref() {
+                Intrinsic::Ref(RefTarget::Logical(name)) => visit(Reference::Ref(name)),
+                Intrinsic::GetAtt { logical_id, attribute } => visit(Reference::GetAtt { logical_id, attribute }),
+                Intrinsic::Sub { template, variables } => {
+                    for name in sub_references(template) {
+                        if !variables.iter().any(|(n, _)| n == name) {
+                            visit(Reference::Sub(name));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+}
+
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
         Value::Str(s.to_owned())

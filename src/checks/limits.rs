@@ -3,9 +3,9 @@
 //! has at most 500 widgets and 500 metrics per widget, on the 24-column grid without overlaps.
 //! The builders refuse to exceed these; this check holds whatever built the template.
 
-use crate::cfn::{Intrinsic, Template, Value};
+use crate::cfn::{Template, Value};
 use crate::cloudwatch::alarm::{MAX_ACTIONS, MAX_EVALUATION_SECONDS, MAX_MATH_METRICS};
-use crate::cloudwatch::dashboard::{GRID_COLUMNS, MAX_METRICS_PER_WIDGET, MAX_WIDGETS};
+use crate::cloudwatch::dashboard::{body_text, GRID_COLUMNS, MAX_METRICS_PER_WIDGET, MAX_WIDGETS};
 use crate::cloudwatch::metric::expression_ids;
 
 use super::{finding, Check, Finding};
@@ -65,15 +65,8 @@ fn alarm(id: &str, p: &crate::cfn::Map, out: &mut Vec<Finding>) {
 }
 
 fn dashboard(id: &str, p: &crate::cfn::Map, out: &mut Vec<Finding>) {
-    let body = match p.get("DashboardBody") {
-        Some(Value::Str(s)) => s.clone(),
-        Some(Value::Fn(f)) => match f.as_ref() {
-            Intrinsic::Sub { template, .. } => template.clone(),
-            _ => return,
-        },
-        _ => return,
-    };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&body) else {
+    let Some(body) = body_text(p) else { return };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else {
         out.push(finding(Check::Limits, id, "the dashboard body is not valid JSON"));
         return;
     };

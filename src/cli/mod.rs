@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod preview;
+
 use crate::cfn::Format;
 use crate::config::{self, Config};
 use crate::iam::policy::WILDCARD_EXCEPTIONS;
@@ -50,6 +52,10 @@ pub enum Command {
     Schema,
     /// Quotas of the deployed stack: status, block, unblock, protect, unprotect, audit.
     Quota(quota::QuotaArgs),
+    /// Draw each dashboard's layout as an SVG or HTML file for review (default into preview/).
+    Preview(preview::PreviewArgs),
+    /// Print the stack's resources and their references as a Mermaid flowchart.
+    Graph(preview::GraphArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,6 +122,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
         }
+        Command::Preview(args) => preview::run_preview(args, out),
+        Command::Graph(args) => preview::run_graph(args, out),
         Command::Synth { config, out: dir, format, check, stdout } => {
             let config = load(config.as_deref())?;
             let rendered = synthesize(&config, format.into())?;

@@ -243,6 +243,20 @@ impl Dashboard {
     }
 }
 
+/// The JSON text of a dashboard resource's `DashboardBody`: a plain string, or the template of
+/// the `Fn::Sub` it is wrapped in when it points at the stack's resources. Readers of a finished
+/// template (checks, previews) start here rather than each unwrapping the property.
+pub fn body_text(properties: &Map) -> Option<&str> {
+    match properties.get("DashboardBody")? {
+        Value::Str(s) => Some(s),
+        Value::Fn(f) => match f.as_ref() {
+            crate::cfn::Intrinsic::Sub { template, .. } => Some(template),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Dashboard names: up to 255 characters of `A-Za-z0-9-_`.
 pub fn check_dashboard_name(name: &str) -> Result<(), CfnError> {
     if name.is_empty() || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
