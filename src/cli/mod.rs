@@ -13,6 +13,8 @@ use crate::config::{self, Config};
 use crate::iam::policy::WILDCARD_EXCEPTIONS;
 use crate::synth::{self, Rendered};
 
+mod deploy;
+
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
 pub struct Cli {
@@ -46,6 +48,16 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration file.
     Schema,
+    /// Deploy each region's stack through a CloudFormation change set.
+    Deploy(deploy::DeployArgs),
+    /// Show what a deploy would change (exit 1 when something would).
+    Diff(deploy::DiffArgs),
+    /// Delete the stacks; retained data stores are kept unless --purge.
+    Destroy(deploy::DestroyArgs),
+    /// Follow a stack's running operation until it settles.
+    Watch(deploy::WatchArgs),
+    /// Print the least-privilege IAM policy for the principal that deploys.
+    DeployPolicy(deploy::PolicyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,6 +119,11 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command, writing its normal output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
     match cli.command {
+        Command::Deploy(args) => deploy::run_deploy(args, out),
+        Command::Diff(args) => deploy::run_diff(args, out),
+        Command::Destroy(args) => deploy::run_destroy(args, out),
+        Command::Watch(args) => deploy::run_watch(args, out),
+        Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
