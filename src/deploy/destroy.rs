@@ -70,7 +70,7 @@ pub async fn destroy<C: CloudFormation, P: Purge>(api: &C, purger: &P, req: &Des
     // Without the resource list, named resources are still known from the template; the
     // deletion itself does not depend on it.
     let resources = api.stack_resources(stack).await.unwrap_or_else(|e| {
-        let _ = writeln!(out, "{stack}: warning: cannot list the stack's resources ({e}); naming kept resources from the template");
+        let _ = writeln!(out, "{stack}: warning: cannot list the stack's resources ({}); naming kept resources from the template", super::short(&e.to_string()));
         Vec::new()
     });
     let mut kept: Vec<Kept> = facts

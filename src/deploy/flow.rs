@@ -9,7 +9,7 @@ use super::progress::{self, Display};
 use super::staging;
 use super::states::{self, Found};
 use super::template::TemplateFacts;
-use super::{pause, DeployError, Prompt, Waiting};
+use super::{pause, short, DeployError, Prompt, Waiting};
 
 /// Everything deploy needs for one stack, already validated by the caller.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ pub async fn deploy<C: CloudFormation>(api: &C, req: &DeployRequest, prompt: &mu
     // Outputs are a report, not part of the deploy: a failure to read resources is a warning.
     let resources = if info.outputs.is_empty() {
         api.stack_resources(stack).await.unwrap_or_else(|e| {
-            let _ = writeln!(out, "{stack}: warning: cannot list the stack's resources for its outputs: {e}");
+            let _ = writeln!(out, "{stack}: warning: cannot list the stack's resources for its outputs: {}", short(&e.to_string()));
             Vec::new()
         })
     } else {

@@ -131,3 +131,9 @@ pub(crate) async fn pause(w: &Waiting) -> Result<(), ()> {
         _ = tokio::signal::ctrl_c() => Err(()),
     }
 }
+
+/// The first part of a long error for a warning line (SDK errors carry the raw response).
+pub(crate) fn short(text: &str) -> String {
+    let first = text.split(" (ServiceError").next().unwrap_or(text);
+    first.chars().take(200).collect()
+}

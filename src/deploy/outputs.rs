@@ -16,7 +16,7 @@ pub fn resolve(stack: &StackInfo, facts: &TemplateFacts, resources: &[StackResou
     let parts: Vec<&str> = stack.id.split(':').collect();
     let partition = parts.get(1).copied().filter(|p| !p.is_empty()).unwrap_or("aws");
     let account = parts.get(4).copied().unwrap_or("");
-    let ctx = Ctx { resources, region, account, partition, stack: &stack.name };
+    let ctx = Ctx { resources, facts: Some(facts), region, account, partition, stack: &stack.name };
     let values = facts.outputs.iter().filter_map(|(name, expr)| Some((name.clone(), ctx.eval(expr, facts)?))).collect();
     (values, "the stack's resources")
 }
@@ -30,15 +30,18 @@ pub fn template_name(stack: &StackInfo, facts: &TemplateFacts, logical_id: &str,
         "AWS::S3::Bucket" => "BucketName",
         "AWS::Logs::LogGroup" => "LogGroupName",
         "AWS::DynamoDB::Table" => "TableName",
+        "AWS::CloudWatch::Dashboard" => "DashboardName",
         _ => return None,
     };
     let parts: Vec<&str> = stack.id.split(':').collect();
-    let ctx = Ctx { resources: &[], region, account: parts.get(4).copied().unwrap_or(""), partition: parts.get(1).copied().unwrap_or("aws"), stack: &stack.name };
+    let ctx = Ctx { resources: &[], facts: None, region, account: parts.get(4).copied().unwrap_or(""), partition: parts.get(1).copied().unwrap_or("aws"), stack: &stack.name };
     ctx.eval(r.properties.get(prop)?, facts).filter(|n| !n.is_empty())
 }
 
 struct Ctx<'a> {
     resources: &'a [StackResource],
+    /// For physical ids the resource list lacks: named resources are known from the template.
+    facts: Option<&'a TemplateFacts>,
     region: &'a str,
     account: &'a str,
     partition: &'a str,
@@ -47,7 +50,9 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn physical(&self, id: &str) -> Option<String> {
-        self.resources.iter().find(|r| r.logical_id == id).map(|r| r.physical_id.clone()).filter(|p| !p.is_empty())
+        let listed = self.resources.iter().find(|r| r.logical_id == id).map(|r| r.physical_id.clone()).filter(|p| !p.is_empty());
+        let stack = StackInfo { name: self.stack.to_owned(), id: format!("arn:{}:cloudformation:{}:{}:stack/{}/", self.partition, self.region, self.account, self.stack), ..StackInfo::default() };
+        listed.or_else(|| template_name(&stack, self.facts?, id, self.region))
     }
 
     fn reference(&self, name: &str) -> Option<String> {

@@ -60,6 +60,9 @@ def test_deploy_diff_update_and_destroy_lifecycle(account, bw, tmp_path):
     assert f"staged the template" in out and f"s3://{STAGING}/bedrock-watch/templates/{STACK}-" in out
     assert "(create, region us-east-1)" in out and "32 to add, 0 to modify" in out
     assert "CREATE_COMPLETE" in out
+    # outputs of named resources, derived from the template (the emulator returns none)
+    assert f"LogBucketName = {BUCKET}" in out and f"InvocationLogGroupName = {LOG_GROUP}" in out
+    assert "DashboardUrl = https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=BedrockUsageMonitoring" in out
     stack = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     assert {t["Key"]: t["Value"] for t in stack["Tags"]} == {"Project": "genai", "Team": "ml"}
