@@ -63,7 +63,7 @@ pub enum DeployError {
     NotConfirmed { stack: String, ids: Vec<String>, change_set: String },
     #[error("stack {stack} failed: {}; {rollback}", first_failure.as_deref().unwrap_or("no failure reason was reported"))]
     Failed { stack: String, status: String, first_failure: Option<String>, rollback: String },
-    #[error("interrupted while waiting for stack {stack}: the {operation} keeps going in CloudFormation")]
+    #[error("stopped waiting for stack {stack} (Ctrl-C or too long): the {operation} keeps going in CloudFormation")]
     Interrupted { stack: String, region: String, operation: String },
     #[error("the template of stack {stack} cannot be read: {source}")]
     Template { stack: String, source: template::TemplateError },

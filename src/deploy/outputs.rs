@@ -18,7 +18,7 @@ pub fn resolve(stack: &StackInfo, facts: &TemplateFacts, resources: &[StackResou
     let account = parts.get(4).copied().unwrap_or("");
     let ctx = Ctx { resources, facts: Some(facts), region, account, partition, stack: &stack.name };
     let values = facts.outputs.iter().filter_map(|(name, expr)| Some((name.clone(), ctx.eval(expr, facts)?))).collect();
-    (values, "the stack's resources")
+    (values, "the stack's resources and template")
 }
 
 /// The name a resource gets from its template name property (`BucketName`, `LogGroupName`,
@@ -139,7 +139,7 @@ mod tests {
         let res = |l: &str, p: &str| StackResource { logical_id: l.into(), physical_id: p.into(), resource_type: String::new() };
         let resources = vec![res("Role", "s-Role-ABC"), res("Dash", "Ops"), res("Topic", "arn:aws:sns:eu-west-1:123456789012:t")];
         let (values, source) = resolve(&stack, &facts, &resources, "eu-west-1");
-        assert_eq!(source, "the stack's resources");
+        assert_eq!(source, "the stack's resources and template");
         assert_eq!(
             values,
             vec![

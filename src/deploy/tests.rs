@@ -325,3 +325,16 @@ fn diff_in_each_state() {
     assert!(out.contains("~ modify AWS::Logs::LogGroup  LogGroup"), "{out}");
     assert_eq!((fake.count("DeleteChangeSet"), fake.count("ExecuteChangeSet")), (1, 0));
 }
+
+#[test]
+fn giving_up_waiting_leaves_the_stack_going_and_says_how_to_watch_it() {
+    let fake = Fake::default();
+    ready_change_set(&fake, vec![add("Role", "AWS::IAM::Role")]);
+    // The stack never settles within the allowed polls.
+    *fake.on_execute.borrow_mut() = (vec!["CREATE_IN_PROGRESS".into()], vec![]);
+    let err = run(&fake, &DeployRequest { waiting: Waiting { max_polls: 3, ..waiting() }, ..request() }, &mut NoPrompt).0.unwrap_err();
+    assert!(matches!(err, DeployError::Interrupted { .. }), "{err:?}");
+    assert!(err.to_string().contains("keeps going in CloudFormation"), "{err}");
+    assert!(err.help().contains("bedrock-watch watch --stack-name s --region eu-west-1"), "{}", err.help());
+    assert_eq!(fake.count("DeleteStack"), 0);
+}
