@@ -22,3 +22,4 @@ pub mod scheduler;
 pub mod quotas;
 pub mod aws;
 pub mod preview;
+pub mod deploy;

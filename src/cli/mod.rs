@@ -16,6 +16,7 @@ use crate::iam::policy::WILDCARD_EXCEPTIONS;
 use crate::synth::{self, Rendered};
 
 mod quota;
+mod deploy;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -56,6 +57,16 @@ pub enum Command {
     Preview(preview::PreviewArgs),
     /// Print the stack's resources and their references as a Mermaid flowchart.
     Graph(preview::GraphArgs),
+    /// Deploy each region's stack through a CloudFormation change set.
+    Deploy(deploy::DeployArgs),
+    /// Show what a deploy would change (exit 1 when something would).
+    Diff(deploy::DiffArgs),
+    /// Delete the stacks; retained data stores are kept unless --purge.
+    Destroy(deploy::DestroyArgs),
+    /// Follow a stack's running operation until it settles.
+    Watch(deploy::WatchArgs),
+    /// Print the least-privilege IAM policy for the principal that deploys.
+    DeployPolicy(deploy::PolicyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -118,6 +129,11 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
     match cli.command {
         Command::Quota(args) => quota::run(args, out),
+        Command::Deploy(args) => deploy::run_deploy(args, out),
+        Command::Diff(args) => deploy::run_diff(args, out),
+        Command::Destroy(args) => deploy::run_destroy(args, out),
+        Command::Watch(args) => deploy::run_watch(args, out),
+        Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
