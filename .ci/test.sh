@@ -82,7 +82,7 @@ die() {
 # ---------------------------------------------------------------------------
 # moto emulator (for the end-to-end stage)
 #
-# start_emulator runs `.venv/bin/moto_server -H 127.0.0.1 -p PORT` on a free
+# start_emulator runs `.ci/moto_server.py -H 127.0.0.1 -p PORT` on a free
 # loopback port, waits (60 s at most) until GET /moto-api/ answers 200, then
 # exports BEDROCK_WATCH_TEST_ENDPOINT and AWS_ENDPOINT_URL (both
 # http://127.0.0.1:PORT), dummy credentials (testing/testing, us-east-1) and
@@ -94,15 +94,16 @@ EMULATOR_PID=""
 EMULATOR_LOG=""
 
 start_emulator() {
-  local server=$VENV/bin/moto_server attempt port
-  [[ -x $server ]] || die "moto_server not found at $server (is moto[server] in .ci/requirements.txt?)"
+  # .ci/moto_server.py is moto_server with one emulator bug fixed (see its docstring).
+  local server=$ROOT/.ci/moto_server.py attempt port
+  [[ -x $VENV/bin/moto_server ]] || die "moto_server not found in $VENV/bin (is moto[server] in .ci/requirements.txt?)"
   [[ -z ${EMULATOR_PID:-} ]] || die "emulator already running (pid $EMULATOR_PID)"
   EMULATOR_LOG=$(mktemp "${TMPDIR:-/tmp}/bedrock-watch-moto.XXXXXX")
   # A free port is picked, then bound by moto: retry if another process took
   # it in between (moto then exits at once).
   for attempt in 1 2 3; do
     port=$("$VENV_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    "$server" -H 127.0.0.1 -p "$port" >"$EMULATOR_LOG" 2>&1 &
+    "$VENV_PY" "$server" -H 127.0.0.1 -p "$port" >"$EMULATOR_LOG" 2>&1 &
     EMULATOR_PID=$!
     echo "emulator: moto_server pid $EMULATOR_PID on 127.0.0.1:$port (log $EMULATOR_LOG)"
     local rc=0
