@@ -390,41 +390,73 @@ fn to_json_with_placeholders(value: &Value, escape: bool) -> serde_json::Value {
 /// fits on a line (a metric row, a small object) stays on one line. Dashboard bodies count toward
 /// the template size limit, and a metric per line reads better in a diff than a token per line.
 fn write_readable_json(v: &serde_json::Value, indent: usize, out: &mut String) {
-    use serde_json::Value as J;
-    const INLINE_WIDTH: usize = 160;
-    let compact = serde_json::to_string(v).unwrap_or_default();
-    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
-    match v {
-        J::Object(m) if !m.is_empty() && (compact.len() + indent > INLINE_WIDTH || m.values().any(|x| x.is_object() && x.as_object().is_some_and(|o| o.len() > 2))) => {
-            out.push_str("{\n");
-            for (i, (k, x)) in m.iter().enumerate() {
-                pad(indent + 2, out);
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
-                out.push_str(": ");
-                write_readable_json(x, indent + 2, out);
-                if i + 1 < m.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            pad(indent, out);
-            out.push('}');
-        }
-        J::Array(a) if !a.is_empty() && compact.len() + indent > INLINE_WIDTH => {
-            out.push_str("[\n");
-            for (i, x) in a.iter().enumerate() {
-                pad(indent + 2, out);
-                write_readable_json(x, indent + 2, out);
-                if i + 1 < a.len() {
-                    out.push(',');
-                }
-                out.push('\n');
-            }
-            pad(indent, out);
-            out.push(']');
-        }
-        _ => out.push_str(&compact),
+    out.push_str(readable(v, indent).text());
+}
+
+const INLINE_WIDTH: usize = 160;
+
+/// One value rendered both ways. Built bottom-up, so each subtree is serialized once (a
+/// dashboard body is most of the work of synth; serializing every subtree again at each
+/// level cost more than building the whole stack).
+struct Readable {
+    /// What `serde_json::to_string` writes.
+    compact: String,
+    /// The multi-line form, when the value does not stay on one line.
+    multi: Option<String>,
+}
+
+impl Readable {
+    fn text(&self) -> &str {
+        self.multi.as_deref().unwrap_or(&self.compact)
     }
+}
+
+fn readable(v: &serde_json::Value, indent: usize) -> Readable {
+    use serde_json::Value as J;
+    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
+    // (key, child) pairs, key already JSON-quoted for objects, None for arrays
+    let (children, open, close): (Vec<(Option<String>, Readable)>, char, char) = match v {
+        J::Object(m) if !m.is_empty() => {
+            (m.iter().map(|(k, x)| (Some(serde_json::to_string(k).unwrap_or_default()), readable(x, indent + 2))).collect(), '{', '}')
+        }
+        J::Array(a) if !a.is_empty() => (a.iter().map(|x| (None, readable(x, indent + 2))).collect(), '[', ']'),
+        _ => return Readable { compact: serde_json::to_string(v).unwrap_or_default(), multi: None },
+    };
+    let mut compact = String::with_capacity(children.iter().map(|(k, c)| c.compact.len() + k.as_ref().map_or(0, String::len) + 2).sum::<usize>() + 2);
+    compact.push(open);
+    for (i, (k, c)) in children.iter().enumerate() {
+        if i > 0 {
+            compact.push(',');
+        }
+        if let Some(k) = k {
+            compact.push_str(k);
+            compact.push(':');
+        }
+        compact.push_str(&c.compact);
+    }
+    compact.push(close);
+    let nested_object = matches!(v, J::Object(m) if m.values().any(|x| x.as_object().is_some_and(|o| o.len() > 2)));
+    let multi = (compact.len() + indent > INLINE_WIDTH || nested_object).then(|| {
+        let mut out = String::new();
+        out.push(open);
+        out.push('\n');
+        for (i, (k, c)) in children.iter().enumerate() {
+            pad(indent + 2, &mut out);
+            if let Some(k) = k {
+                out.push_str(k);
+                out.push_str(": ");
+            }
+            out.push_str(c.text());
+            if i + 1 < children.len() {
+                out.push(',');
+            }
+            out.push('\n');
+        }
+        pad(indent, &mut out);
+        out.push(close);
+        out
+    });
+    Readable { compact, multi }
 }
 
 #[cfg(test)]
