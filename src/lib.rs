@@ -21,3 +21,4 @@ pub mod dynamodb;
 pub mod scheduler;
 pub mod quotas;
 pub mod aws;
+pub mod report;

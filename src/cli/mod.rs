@@ -13,6 +13,8 @@ use crate::config::{self, Config};
 use crate::iam::policy::WILDCARD_EXCEPTIONS;
 use crate::synth::{self, Rendered};
 
+pub mod report;
+
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
 pub struct Cli {
@@ -46,6 +48,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration file.
     Schema,
+    /// Usage, estimated cost and performance of a period, from a deployed stack.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command, writing its normal output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
     match cli.command {
+        Command::Report(args) => report::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
