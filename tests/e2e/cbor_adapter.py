@@ -4,7 +4,8 @@ aws-sdk-cloudwatch 1.140 speaks Smithy RPC v2 CBOR (`POST /service/GraniteServic
 operation/<Op>`); moto 5.2.5 implements CloudWatch only in the awsQuery protocol and answers 404.
 This adapter decodes each CBOR request, makes the same call on moto with boto3 (query protocol)
 and encodes moto's answer (or error) back as CBOR. Everything else is forwarded unchanged. The
-figures come from moto's own GetMetricData/ListMetrics; the adapter only re-encodes them.
+figures come from moto's own GetMetricData/ListMetrics; the adapter only re-encodes them,
+except percentile queries, which moto cannot compute: they are answered with no datapoints.
 """
 import datetime
 import http.server
@@ -161,8 +162,17 @@ class CborAdapter:
                 params = decode(body) if body else {}
                 adapter.calls.append((op, len(params.get("MetricDataQueries", []))))
                 cbor = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+                # moto computes no percentiles (it fails serializing the empty value): such
+                # queries get no datapoints, as CloudWatch answers for a metric without data.
+                percentile = []
+                if op == "GetMetricData":
+                    queries = params.get("MetricDataQueries", [])
+                    percentile = [q for q in queries if q.get("MetricStat", {}).get("Stat", "").startswith("p")]
+                    params["MetricDataQueries"] = [q for q in queries if q not in percentile]
                 try:
-                    result = getattr(cw, _snake(op))(**params)
+                    result = getattr(cw, _snake(op))(**params) if params.get("MetricDataQueries", True) else {"MetricDataResults": []}
+                    for q in percentile:
+                        result["MetricDataResults"].append({"Id": q["Id"], "Label": q["Id"], "Timestamps": [], "Values": [], "StatusCode": "Complete"})
                 except ClientError as err:
                     e = err.response.get("Error", {})
                     payload = {"__type": f"com.amazonaws.cloudwatch#{e.get('Code', 'InternalFailure')}", "message": e.get("Message", "")}

@@ -122,8 +122,13 @@ def test_report_json_figures_match_hand_computed_values(bw, aws, adapter):
     # Batched: one GetMetricData call for 2 models × 11 queries.
     gmd = [n for op, n in adapter.calls if op == "GetMetricData"]
     assert gmd == [22], adapter.calls
-    # Logs Insights ran to completion on moto; moto cannot evaluate `stats`, so no user rows.
+    # Logs Insights ran to completion on moto (start, poll, fetch). moto cannot evaluate
+    # `parse`/`stats`: it returns the one raw event in the period, which the report ignores and
+    # says so; user figures are unit-tested.
     assert rep["users"]["available"] is True, rep["notes"]
+    assert (rep["users"]["rows"], rep["users"]["truncated"]) == ([], False)
+    assert "1 Logs Insights result row(s) had no `principal` field and were ignored" in rep["notes"]
+    assert "CloudWatch returned no p99 latency for the period" in rep["notes"]
 
 
 def test_report_resolves_the_log_group_without_outputs_and_renders_every_format(bw, aws, adapter, tmp_path):

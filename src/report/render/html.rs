@@ -89,7 +89,8 @@ fn stacked_bars(id: &str, title: &str, categories: &[String], series: &[(String,
 /// Model ids are long; the legend keeps their distinctive middle part.
 fn short(id: &str) -> String {
     let id = crate::bedrock::pricing::base_model_id(id);
-    let s: String = id.chars().take(22).collect();
+    let id = id.split_once('.').map_or(id, |(_, rest)| rest);
+    let s: String = id.chars().take(24).collect();
     if s.len() < id.len() {
         format!("{s}…")
     } else {
