@@ -23,3 +23,4 @@ pub mod quotas;
 pub mod aws;
 pub mod preview;
 pub mod deploy;
+pub mod report;

@@ -17,6 +17,7 @@ use crate::synth::{self, Rendered};
 
 mod quota;
 mod deploy;
+pub mod report;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -67,6 +68,8 @@ pub enum Command {
     Watch(deploy::WatchArgs),
     /// Print the least-privilege IAM policy for the principal that deploys.
     DeployPolicy(deploy::PolicyArgs),
+    /// Usage, estimated cost and performance of a period, from a deployed stack.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,6 +137,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Destroy(args) => deploy::run_destroy(args, out),
         Command::Watch(args) => deploy::run_watch(args, out),
         Command::DeployPolicy(args) => deploy::run_policy(args, out),
+        Command::Report(args) => report::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)

@@ -1,0 +1,132 @@
+//! `bedrock-watch report`: arguments and the run function; the work is in `crate::report`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{Outcome, Report as CliReport};
+use crate::aws::{self, Aws, Target};
+use crate::report::render::{self, By, Format};
+use crate::report::{self, Period, Request};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Configuration file of the deployed stack (stack name, models, prices).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Region of the stack (default: the config's primary region).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS profile (default: as the AWS CLI resolves it).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// The last N hours, up to now.
+    #[arg(long, conflicts_with_all = ["since", "until"])]
+    pub hours: Option<u32>,
+    /// Start of the period, RFC 3339 (2026-11-01T00:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End of the period, RFC 3339 (default: now).
+    #[arg(long, requires = "since")]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// The breakdown shown by table and markdown (json and html hold all).
+    #[arg(long, value_enum, default_value_t = ReportBy::Model)]
+    pub by: ReportBy,
+    /// How many users to list (ranked by estimated cost).
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Re-render a saved `--format json` report instead of reading AWS.
+    #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config"])]
+    pub from_json: Option<PathBuf>,
+    /// Print the JSON Schema of `--format json` and exit.
+    #[arg(long, exclusive = true)]
+    pub schema: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportBy {
+    Model,
+    User,
+    Day,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn error(e: report::ReportError) -> CliReport {
+    CliReport { help: Some(e.help()), message: e.to_string(), code: 2 }
+}
+
+pub fn run(args: ReportArgs, out: &mut dyn Write) -> Result<Outcome, CliReport> {
+    if args.schema {
+        writeln!(out, "{}", report::model::schema()).map_err(super::io_report)?;
+        return Ok(Outcome::Ok);
+    }
+    let format = match args.format {
+        ReportFormat::Table => Format::Table,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Markdown => Format::Markdown,
+        ReportFormat::Html => Format::Html,
+    };
+    let by = match args.by {
+        ReportBy::Model => By::Model,
+        ReportBy::User => By::User,
+        ReportBy::Day => By::Day,
+    };
+    let rep = match &args.from_json {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliReport::usage(format!("cannot read {}: {e}", path.display()), "pass a file written by `bedrock-watch report --format json`"))?;
+            report::Report::from_json(&text).map_err(|e| CliReport::usage(format!("{} is not a bedrock-watch report: {e}", path.display()), "pass a file written by `bedrock-watch report --format json`"))?
+        }
+        None => generate(&args)?,
+    };
+    let text = render::render(&rep, format, by);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|e| CliReport { message: format!("cannot write {}: {e}", path.display()), help: Some("check that the folder exists and is writable".into()), code: 2 })?;
+            writeln!(out, "wrote {} ({} bytes)", path.display(), text.len()).map_err(super::io_report)?;
+        }
+        None => out.write_all(text.as_bytes()).map_err(super::io_report)?,
+    }
+    Ok(Outcome::Ok)
+}
+
+fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
+    let config = super::load(args.config.as_deref())?;
+    let t = now();
+    let period = match (&args.hours, &args.since) {
+        (_, Some(since)) => Period::between(since, args.until.as_deref(), t),
+        (Some(h), None) => Period::last_hours(*h, t),
+        (None, None) => Period::last_hours(24, t),
+    }
+    .map_err(error)?;
+    let req = Request { period, top_users: args.top, now: t };
+    let rt = aws::runtime().map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
+    let target = Target { region: args.region.clone(), profile: args.profile.clone() };
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = move |what: &str| {
+        if terminal {
+            eprintln!("… {what}");
+        }
+    };
+    rt.block_on(async {
+        let aws = Aws::connect(&target, config.primary_region()).await;
+        aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
+        report::generate(&aws, &config, &req, &mut progress).await.map_err(error)
+    })
+}

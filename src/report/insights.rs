@@ -1,0 +1,302 @@
+//! Per-user figures from Logs Insights on the invocation log group: start the saved per-user
+//! query of the stack (same text, same identity rule), poll with backoff until it ends, fetch,
+//! and price the tokens per user and model with the shared price table.
+//!
+//! Logs Insights returns at most 10,000 rows; the report says when it got that many, since
+//! users may then be missing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::bedrock::pricing::{PriceTable, Tokens};
+use crate::config::Config;
+use crate::monitoring::attribution;
+
+use super::model::UserRow;
+use super::period::Period;
+use super::ReportError;
+
+/// Logs Insights' maximum number of result rows.
+pub const MAX_ROWS: usize = 10_000;
+/// A query running longer than this is abandoned (Logs Insights itself times out at 60 minutes).
+pub const POLL_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// The per-user query: the stack's saved "tokens and estimated cost per user, model and day"
+/// query, with the row limit raised to the maximum.
+pub fn user_query(config: &Config, region: &str) -> Result<String, ReportError> {
+    let (_, _, text) = attribution::queries(config, region)
+        .into_iter()
+        .find(|(id, _, _)| *id == "TokensAndCostPerUserQuery")
+        .ok_or_else(|| ReportError::Internal("the per-user query is missing from monitoring::attribution".into()))?;
+    let q = format!("{text}\n| limit {MAX_ROWS}");
+    if q.len() > attribution::MAX_QUERY_LENGTH {
+        return Err(ReportError::QueryTooLong { length: q.len() });
+    }
+    Ok(q)
+}
+
+/// Where a query is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Scheduled,
+    Running,
+    Complete,
+    Failed,
+    Cancelled,
+    Timeout,
+    Unknown,
+}
+
+impl Status {
+    pub fn finished(self) -> bool {
+        !matches!(self, Status::Scheduled | Status::Running)
+    }
+}
+
+/// One GetQueryResults answer: rows of (field, value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    pub status: Status,
+    pub rows: Vec<Vec<(String, String)>>,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait LogsApi {
+    async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError>;
+    async fn get_query_results(&self, query_id: &str) -> Result<Results, ReportError>;
+}
+
+/// Wait before poll `attempt` (0-based): 0.5 s doubling to at most 5 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((500u64 << attempt.min(4)).min(5_000))
+}
+
+/// Starts the query and polls until it finishes; an unsuccessful end is an error naming it.
+pub async fn run<A: LogsApi>(api: &A, log_group: &str, period: &Period, query: &str) -> Result<Vec<Vec<(String, String)>>, ReportError> {
+    let id = api.start_query(log_group, period, query).await?;
+    let mut waited = Duration::ZERO;
+    for attempt in 0.. {
+        let r = api.get_query_results(&id).await?;
+        if r.status == Status::Complete {
+            return Ok(r.rows);
+        }
+        if r.status.finished() {
+            return Err(ReportError::QueryEnded { query_id: id, status: format!("{:?}", r.status) });
+        }
+        let wait = backoff(attempt);
+        if waited + wait > POLL_LIMIT {
+            return Err(ReportError::QueryEnded { query_id: id, status: "still running after 15 minutes".into() });
+        }
+        tokio::time::sleep(wait).await;
+        waited += wait;
+    }
+    unreachable!()
+}
+
+/// Per-user figures from the query rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFigures {
+    pub rows: Vec<UserRow>,
+    pub truncated: bool,
+    /// Rows without a `principal` field (not produced by this query's `stats`).
+    pub ignored_rows: usize,
+}
+
+/// Sums rows per principal and model, prices each model's tokens, and ranks users by cost,
+/// then tokens, then name.
+pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) -> UserFigures {
+    let mut per: BTreeMap<String, BTreeMap<String, (u64, Tokens)>> = BTreeMap::new();
+    let mut ignored_rows = 0;
+    for row in rows {
+        let get = |k: &str| row.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
+        let Some(principal) = get("principal") else {
+            ignored_rows += 1;
+            continue;
+        };
+        let num = |k: &str| get(k).and_then(|v| v.parse::<f64>().ok()).map_or(0, |v| v.max(0.0).round() as u64);
+        let model = get("modelId").unwrap_or("unknown").to_owned();
+        let e = per.entry(principal.to_owned()).or_default().entry(model).or_default();
+        e.0 += num("calls");
+        e.1.input += num("input_tokens");
+        e.1.output += num("output_tokens");
+        e.1.cache_read += num("cache_read_tokens");
+        e.1.cache_write += num("cache_write_tokens");
+    }
+    let mut users: Vec<UserRow> = per
+        .into_iter()
+        .map(|(principal, models)| {
+            let mut u = UserRow { principal, ..UserRow::default() };
+            for (model, (calls, t)) in models {
+                u.calls += calls;
+                u.input_tokens += t.input;
+                u.output_tokens += t.output;
+                u.cache_read_tokens += t.cache_read;
+                u.cache_write_tokens += t.cache_write;
+                match prices.price(&model, region) {
+                    Some(p) => u.estimated_cost_usd += p.cost(&t),
+                    None => u.unpriced_models.push(model),
+                }
+            }
+            u
+        })
+        .collect();
+    users.sort_by(|a, b| {
+        b.estimated_cost_usd
+            .total_cmp(&a.estimated_cost_usd)
+            .then((b.input_tokens + b.output_tokens).cmp(&(a.input_tokens + a.output_tokens)))
+            .then(a.principal.cmp(&b.principal))
+    });
+    UserFigures { rows: users, truncated: rows.len() >= MAX_ROWS, ignored_rows }
+}
+
+/// The AWS SDK's CloudWatch Logs client.
+pub struct SdkLogs<'a> {
+    pub aws: &'a crate::aws::Aws,
+    pub client: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl LogsApi for SdkLogs<'_> {
+    async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError> {
+        let resp = self
+            .client
+            .start_query()
+            .log_group_name(log_group)
+            .start_time(period.start)
+            .end_time(period.end - 1)
+            .query_string(query)
+            .limit(MAX_ROWS as i32)
+            .send()
+            .await
+            .map_err(|e| ReportError::Aws(self.aws.error("StartQuery", e)))?;
+        resp.query_id().map(str::to_owned).ok_or_else(|| ReportError::Internal("StartQuery returned no query id".into()))
+    }
+
+    async fn get_query_results(&self, query_id: &str) -> Result<Results, ReportError> {
+        use aws_sdk_cloudwatchlogs::types::QueryStatus;
+        let resp = self.client.get_query_results().query_id(query_id).send().await.map_err(|e| ReportError::Aws(self.aws.error("GetQueryResults", e)))?;
+        let status = match resp.status() {
+            Some(QueryStatus::Scheduled) => Status::Scheduled,
+            Some(QueryStatus::Running) => Status::Running,
+            Some(QueryStatus::Complete) => Status::Complete,
+            Some(QueryStatus::Failed) => Status::Failed,
+            Some(QueryStatus::Cancelled) => Status::Cancelled,
+            Some(QueryStatus::Timeout) => Status::Timeout,
+            _ => Status::Unknown,
+        };
+        let rows = resp
+            .results()
+            .iter()
+            .map(|row| row.iter().filter_map(|f| Some((f.field()?.to_owned(), f.value()?.to_owned()))).collect())
+            .collect();
+        Ok(Results { status, rows })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    fn row(principal: &str, model: &str, calls: u64, input: u64, output: u64, read: u64, write: u64) -> Vec<(String, String)> {
+        [
+            ("principal", principal.to_owned()),
+            ("modelId", model.to_owned()),
+            ("day", "2026-11-20 00:00:00.000".to_owned()),
+            ("calls", calls.to_string()),
+            ("input_tokens", input.to_string()),
+            ("output_tokens", output.to_string()),
+            ("cache_read_tokens", read.to_string()),
+            ("cache_write_tokens", write.to_string()),
+            ("estimated_cost_usd", "0.1".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    #[test]
+    fn cost_per_user_by_hand() {
+        let t = PriceTable::built_in();
+        let rows = vec![
+            // jane: Haiku 3.5 ($0.0008 in, $0.004 out, reads $0.00008, writes $0.001 per 1K):
+            // 2,000 in → 0.0016; 500 out → 0.002; 5,000 reads → 0.0004; 1,000 writes → 0.001.
+            row("jane.doe@example.com", "anthropic.claude-3-5-haiku-20241022-v1:0", 1, 1200, 300, 0, 0),
+            row("jane.doe@example.com", "us.anthropic.claude-3-5-haiku-20241022-v1:0", 1, 800, 200, 5000, 1000),
+            // raj: Sonnet 4 ($0.003 in, $0.015 out): 2,000 in → 0.006; 1,000 out → 0.015.
+            row("raj.patel@example.com", "anthropic.claude-sonnet-4-20250514-v1:0", 2, 2000, 1000, 0, 0),
+            // bot: an unpriced model: no cost, named.
+            row("chatbot", "custom.unknown-model", 7, 99_999, 1, 0, 0),
+            vec![("@message".to_owned(), "not a stats row".to_owned())],
+        ];
+        let f = parse(&rows, &t, "us-east-1");
+        assert_eq!(f.ignored_rows, 1);
+        assert!(!f.truncated);
+        let names: Vec<&str> = f.rows.iter().map(|u| u.principal.as_str()).collect();
+        assert_eq!(names, vec!["raj.patel@example.com", "jane.doe@example.com", "chatbot"]);
+        assert!((f.rows[0].estimated_cost_usd - 0.021).abs() < 1e-12, "{}", f.rows[0].estimated_cost_usd);
+        assert!((f.rows[1].estimated_cost_usd - 0.005).abs() < 1e-12, "{}", f.rows[1].estimated_cost_usd);
+        assert_eq!((f.rows[1].calls, f.rows[1].input_tokens, f.rows[1].output_tokens, f.rows[1].cache_read_tokens, f.rows[1].cache_write_tokens), (2, 2000, 500, 5000, 1000));
+        assert_eq!(f.rows[2].estimated_cost_usd, 0.0);
+        assert_eq!(f.rows[2].unpriced_models, vec!["custom.unknown-model"]);
+    }
+
+    #[test]
+    fn ten_thousand_rows_are_reported_as_truncated() {
+        let rows: Vec<_> = (0..MAX_ROWS).map(|i| row(&format!("u{i}"), "amazon.nova-micro-v1:0", 1, 1, 1, 0, 0)).collect();
+        let f = parse(&rows, &PriceTable::built_in(), "us-east-1");
+        assert!(f.truncated);
+        assert_eq!(f.rows.len(), MAX_ROWS);
+        assert!(!parse(&rows[1..], &PriceTable::built_in(), "us-east-1").truncated);
+    }
+
+    #[test]
+    fn the_query_is_the_saved_one_with_the_row_limit() {
+        let c = Config::default();
+        let q = user_query(&c, "us-east-1").unwrap();
+        assert!(q.contains("as principal"), "{q}");
+        assert!(q.contains("by principal, modelId"));
+        assert!(q.ends_with("| limit 10000"));
+        assert!(q.len() <= attribution::MAX_QUERY_LENGTH);
+        for f in crate::bedrock::log_schema::dotted_references(&q) {
+            assert!(crate::bedrock::log_schema::is_field(&f), "{f} is not an invocation-log field");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_to_five_seconds() {
+        let w: Vec<u64> = (0..7).map(|a| backoff(a).as_millis() as u64).collect();
+        assert_eq!(w, vec![500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    }
+
+    struct FakeLogs {
+        statuses: RefCell<Vec<Status>>,
+        polls: RefCell<usize>,
+    }
+
+    impl LogsApi for FakeLogs {
+        async fn start_query(&self, _: &str, _: &Period, _: &str) -> Result<String, ReportError> {
+            Ok("qid".into())
+        }
+        async fn get_query_results(&self, id: &str) -> Result<Results, ReportError> {
+            assert_eq!(id, "qid");
+            *self.polls.borrow_mut() += 1;
+            let status = self.statuses.borrow_mut().remove(0);
+            Ok(Results { status, rows: vec![row("a", "m", 1, 1, 1, 0, 0)] })
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn polls_until_complete_and_reports_failures() {
+        let p = Period { start: 0, end: 3600 };
+        let fake = FakeLogs { statuses: RefCell::new(vec![Status::Scheduled, Status::Running, Status::Complete]), polls: RefCell::new(0) };
+        let rows = block_on(run(&fake, "g", &p, "q")).unwrap();
+        assert_eq!((rows.len(), *fake.polls.borrow()), (1, 3));
+        let failed = FakeLogs { statuses: RefCell::new(vec![Status::Running, Status::Failed]), polls: RefCell::new(0) };
+        let e = block_on(run(&failed, "g", &p, "q")).unwrap_err().to_string();
+        assert!(e.contains("Failed"), "{e}");
+    }
+}

@@ -1,0 +1,250 @@
+//! `bedrock-watch report`: usage, estimated cost and performance of Bedrock for a period, read
+//! from a deployed stack's region: `AWS/Bedrock` metrics for totals, models and performance,
+//! Logs Insights on the stack's invocation log group for per-user figures.
+//!
+//! [`generate`] talks to AWS; [`assemble`] turns fetched figures into a [`Report`] without I/O,
+//! so the arithmetic is unit-tested; `render` prints it in four formats.
+
+pub mod insights;
+pub mod metrics;
+pub mod model;
+pub mod period;
+pub mod projection;
+pub mod render;
+pub mod stack;
+
+use std::collections::BTreeMap;
+
+use crate::aws::{Aws, AwsError};
+use crate::bedrock::pricing::{PriceTable, Tokens};
+use crate::config::Config;
+
+pub use model::{Report, SCHEMA_ID};
+use metrics::{Measure, ModelFigures};
+pub use period::Period;
+
+/// Everything that can stop a report, each with a `help` line.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Period(String),
+    #[error(transparent)]
+    Aws(AwsError),
+    #[error("stack `{stack}` does not exist in {region}")]
+    StackNotFound { stack: String, region: String },
+    #[error("stack `{stack}` has no invocation log group (no InvocationLogGroupName output, no InvocationLogGroup resource)")]
+    NoLogGroup { stack: String },
+    #[error("no Bedrock metrics in {region}: the AWS/Bedrock namespace has no Invocations by ModelId")]
+    NoBedrockMetrics { region: String },
+    #[error("no Bedrock invocations in {region} between {start} and {end}")]
+    NoData { region: String, start: String, end: String },
+    #[error("the per-user query is {length} characters, over Logs Insights' 10,000")]
+    QueryTooLong { length: usize },
+    #[error("Logs Insights query {query_id} ended: {status}")]
+    QueryEnded { query_id: String, status: String },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ReportError {
+    pub fn help(&self) -> String {
+        match self {
+            ReportError::Period(_) => "use --hours N, or --since/--until with times like 2026-11-01T00:00:00Z".into(),
+            ReportError::Aws(AwsError::AccessDenied { .. }) => {
+                "the report needs cloudformation:DescribeStacks, cloudformation:DescribeStackResources, cloudwatch:ListMetrics, cloudwatch:GetMetricData, logs:StartQuery and logs:GetQueryResults".into()
+            }
+            ReportError::Aws(e) => e.help(),
+            ReportError::StackNotFound { .. } => "deploy it first (`bedrock-watch deploy`), or pass the --region and --config of the deployed stack".into(),
+            ReportError::NoLogGroup { .. } => "redeploy the stack with this version of bedrock-watch (`bedrock-watch deploy`)".into(),
+            ReportError::NoBedrockMetrics { .. } => "check --region: Bedrock publishes metrics only in regions where models were invoked; or list models under `models` in the config".into(),
+            ReportError::NoData { .. } => "widen the period (--hours, --since) or check --region; metrics appear a few minutes after the calls".into(),
+            ReportError::QueryTooLong { .. } => "list fewer models under `models` or `pricing.models`: each priced model adds to the query".into(),
+            ReportError::QueryEnded { .. } => "run the report again; if it keeps failing, shorten the period".into(),
+            ReportError::Internal(_) => "this is a bug in bedrock-watch; please report it".into(),
+        }
+    }
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub period: Period,
+    /// Users listed in the report (ranked by cost).
+    pub top_users: usize,
+    /// When the report is generated (epoch seconds): part of the output, so tests fix it.
+    pub now: i64,
+}
+
+/// Progress lines (shown only on a terminal by the CLI).
+pub trait Progress {
+    fn step(&mut self, what: &str);
+}
+
+impl<F: FnMut(&str)> Progress for F {
+    fn step(&mut self, what: &str) {
+        self(what)
+    }
+}
+
+/// Reads metrics and logs of the stack in `aws.region` and assembles the report.
+pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut dyn Progress) -> Result<Report, ReportError> {
+    let stack_name = config.stack_name_for(&aws.region);
+    progress.step(&format!("finding stack {stack_name}"));
+    let log_group = stack::invocation_log_group(aws, &stack_name).await?;
+
+    let api = metrics::SdkMetrics { aws, client: aws.cloudwatch() };
+    progress.step("listing Bedrock models with metrics");
+    let mut models = metrics::MetricsApi::list_model_ids(&api).await?;
+    models.extend(config.models.iter().cloned());
+    models.sort();
+    models.dedup();
+    if models.is_empty() {
+        return Err(ReportError::NoBedrockMetrics { region: aws.region.clone() });
+    }
+    let queries = metrics::queries_for(&models, &req.period);
+    let fetched = metrics::fetch(&api, &queries, &req.period, |i, n| progress.step(&format!("reading metrics: GetMetricData call {i} of {n} ({} queries)", queries.len()))).await?;
+    let figures = metrics::by_model(&queries, &fetched);
+
+    progress.step(&format!("running the per-user Logs Insights query on {log_group}"));
+    let logs = insights::SdkLogs { aws, client: aws.logs() };
+    let prices = config.pricing.table();
+    let users = match insights::user_query(config, &aws.region) {
+        Ok(q) => match insights::run(&logs, &log_group, &req.period, &q).await {
+            Ok(rows) => Ok(insights::parse(&rows, &prices, &aws.region)),
+            // Per-user figures are a part of the report; without logs access the metrics still stand.
+            Err(e @ ReportError::Aws(_)) => Err(format!("per-user figures unavailable: {e}; help: {}", e.help())),
+            Err(e) => Err(format!("per-user figures unavailable: {e}")),
+        },
+        Err(e) => Err(format!("per-user figures unavailable: {e}")),
+    };
+    let mut report = assemble(&aws.region, &stack_name, Some(log_group), req, &figures, users, &prices);
+    report.notes.extend(fetched.messages.into_iter().map(|m| format!("CloudWatch: {m}")));
+    if report.totals.invocations == 0 && report.users.rows.is_empty() {
+        return Err(ReportError::NoData { region: aws.region.clone(), start: report.period.start, end: report.period.end });
+    }
+    Ok(report)
+}
+
+fn count(v: f64) -> u64 {
+    v.max(0.0).round() as u64
+}
+
+/// Builds the report from per-model metric figures and the per-user query's outcome.
+pub fn assemble(
+    region: &str,
+    stack_name: &str,
+    log_group: Option<String>,
+    req: &Request,
+    figures: &BTreeMap<String, ModelFigures>,
+    users: Result<insights::UserFigures, String>,
+    prices: &PriceTable,
+) -> Report {
+    let mut totals = model::Totals::default();
+    let mut perf = model::Performance::default();
+    let (mut latency_sum, mut latency_count) = (0.0, 0.0);
+    let mut models = Vec::new();
+    let mut days = Vec::new();
+    for (id, f) in figures {
+        let tokens = Tokens {
+            input: count(f.total(Measure::InputTokens)),
+            output: count(f.total(Measure::OutputTokens)),
+            cache_read: count(f.total(Measure::CacheReadTokens)),
+            cache_write: count(f.total(Measure::CacheWriteTokens)),
+        };
+        let price = prices.price(id, region);
+        let cost = price.map(|p| p.cost(&tokens));
+        let (ls, lc) = (f.total(Measure::LatencySum), f.total(Measure::LatencyCount));
+        let row = model::ModelRow {
+            model_id: id.clone(),
+            invocations: count(f.total(Measure::Invocations)),
+            input_tokens: tokens.input,
+            output_tokens: tokens.output,
+            cache_read_tokens: tokens.cache_read,
+            cache_write_tokens: tokens.cache_write,
+            estimated_cost_usd: cost,
+            average_latency_ms: (lc > 0.0).then(|| ls / lc),
+            p99_latency_ms: f.p99,
+            errors: count(f.total(Measure::ClientErrors) + f.total(Measure::ServerErrors)),
+            throttles: count(f.total(Measure::Throttles)),
+        };
+        latency_sum += ls;
+        latency_count += lc;
+        totals.invocations += row.invocations;
+        totals.input_tokens += row.input_tokens;
+        totals.output_tokens += row.output_tokens;
+        totals.cache_read_tokens += row.cache_read_tokens;
+        totals.cache_write_tokens += row.cache_write_tokens;
+        match cost {
+            Some(c) => totals.estimated_cost_usd += c,
+            None => totals.unpriced_models.push(id.clone()),
+        }
+        perf.client_errors += count(f.total(Measure::ClientErrors));
+        perf.server_errors += count(f.total(Measure::ServerErrors));
+        perf.throttles += row.throttles;
+        if let Some(p) = f.p99 {
+            perf.p99_latency_ms = Some(perf.p99_latency_ms.map_or(p, |q: f64| q.max(p)));
+        }
+        for (date, d) in &f.days {
+            let get = |m: Measure| count(d.get(&m).copied().unwrap_or(0.0));
+            let t = Tokens { input: get(Measure::InputTokens), output: get(Measure::OutputTokens), cache_read: get(Measure::CacheReadTokens), cache_write: get(Measure::CacheWriteTokens) };
+            days.push(model::DayRow {
+                date: date.clone(),
+                model_id: id.clone(),
+                invocations: get(Measure::Invocations),
+                input_tokens: t.input,
+                output_tokens: t.output,
+                estimated_cost_usd: price.map(|p| p.cost(&t)),
+            });
+        }
+        models.push(row);
+    }
+    days.sort_by(|a, b| (&a.date, &a.model_id).cmp(&(&b.date, &b.model_id)));
+    perf.errors = perf.client_errors + perf.server_errors;
+    perf.average_latency_ms = (latency_count > 0.0).then(|| latency_sum / latency_count);
+    perf.error_rate_percent = (totals.invocations > 0).then(|| perf.errors as f64 / totals.invocations as f64 * 100.0);
+
+    let mut notes = Vec::new();
+    if !totals.unpriced_models.is_empty() {
+        notes.push(format!("no price for {}: their tokens are not in the estimated cost; add them under `pricing.models`", totals.unpriced_models.join(", ")));
+    }
+    if totals.invocations > 0 && models.iter().all(|m| m.p99_latency_ms.is_none()) {
+        notes.push("CloudWatch returned no p99 latency for the period".into());
+    }
+    let users = match users {
+        Ok(u) => {
+            if u.truncated {
+                notes.push(format!("Logs Insights returned its maximum of {} rows: some users may be missing; shorten the period", insights::MAX_ROWS));
+            }
+            if u.ignored_rows > 0 {
+                notes.push(format!("{} Logs Insights result row(s) had no `principal` field and were ignored", u.ignored_rows));
+            }
+            let total_users = u.rows.len();
+            let mut rows = u.rows;
+            rows.truncate(req.top_users);
+            model::Users { available: true, note: None, truncated: u.truncated, rows, total_users }
+        }
+        Err(note) => {
+            notes.push(note.clone());
+            model::Users { available: false, note: Some(note), ..model::Users::default() }
+        }
+    };
+    let projection = projection::project(&totals, req.period.days());
+    Report {
+        schema: SCHEMA_ID.to_owned(),
+        generated_at: period::rfc3339(req.now),
+        region: region.to_owned(),
+        stack_name: stack_name.to_owned(),
+        log_group,
+        period: model::PeriodInfo { start: period::rfc3339(req.period.start), end: period::rfc3339(req.period.end), hours: req.period.hours() },
+        totals,
+        performance: perf,
+        models,
+        days,
+        users,
+        projection,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,169 @@
+//! The report as data: what every renderer prints and what `--format json` emits. The JSON
+//! follows a versioned schema ([`SCHEMA_ID`]); a breaking change bumps the version so that
+//! pipelines reading it fail loudly instead of misreading a field.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Identifies the JSON layout; `bedrock-watch report --schema` prints its JSON Schema.
+pub const SCHEMA_ID: &str = "bedrock-watch/report/v1";
+
+/// Usage, estimated cost and performance of Bedrock in one region for one period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Always `bedrock-watch/report/v1` for this layout.
+    pub schema: String,
+    /// When the report was generated (RFC 3339, UTC).
+    pub generated_at: String,
+    pub region: String,
+    pub stack_name: String,
+    /// The invocation log group the per-user figures were read from.
+    pub log_group: Option<String>,
+    pub period: PeriodInfo,
+    pub totals: Totals,
+    pub performance: Performance,
+    /// One row per model with data, sorted by model id.
+    pub models: Vec<ModelRow>,
+    /// One row per UTC day and model with data, sorted by day then model id.
+    pub days: Vec<DayRow>,
+    pub users: Users,
+    pub projection: Projection,
+    /// Caveats a reader must know (unpriced models, truncated results, emulator gaps).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodInfo {
+    /// Start, inclusive (RFC 3339, UTC).
+    pub start: String,
+    /// End, exclusive (RFC 3339, UTC).
+    pub end: String,
+    pub hours: f64,
+}
+
+/// Sums over every model, from the `AWS/Bedrock` metrics (Sum statistic).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// USD at the price table in effect; models without a price are left out and listed in
+    /// `unpriced_models`.
+    pub estimated_cost_usd: f64,
+    pub unpriced_models: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Performance {
+    /// Invocation-weighted: the sum of all latencies over their count, across models.
+    pub average_latency_ms: Option<f64>,
+    /// The highest per-model p99 of the period. Percentiles of different models cannot be
+    /// combined exactly; this is an upper bound of the p99 over all calls.
+    pub p99_latency_ms: Option<f64>,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    /// Client plus server errors.
+    pub errors: u64,
+    /// `errors / invocations × 100`; absent without invocations.
+    pub error_rate_percent: Option<f64>,
+    /// Throttled requests (counted neither as invocations nor as errors).
+    pub throttles: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRow {
+    pub model_id: String,
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// Absent when the price table has no price for the model.
+    pub estimated_cost_usd: Option<f64>,
+    pub average_latency_ms: Option<f64>,
+    pub p99_latency_ms: Option<f64>,
+    pub errors: u64,
+    pub throttles: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DayRow {
+    /// UTC date, `YYYY-MM-DD`.
+    pub date: String,
+    pub model_id: String,
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub estimated_cost_usd: Option<f64>,
+}
+
+/// Per-user figures from Logs Insights on the invocation log group (metrics carry no user).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Users {
+    /// False when the query could not run (no log group, no permission); `note` says why.
+    pub available: bool,
+    pub note: Option<String>,
+    /// True when Logs Insights returned its maximum of 10,000 rows: some users may be missing.
+    pub truncated: bool,
+    /// Users ranked by estimated cost, then tokens, then name; at most the requested top N.
+    pub rows: Vec<UserRow>,
+    /// How many distinct users the query found (before the top-N cut).
+    pub total_users: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRow {
+    /// The caller by the shared identity rule (SSO user name, role, IAM user or ARN).
+    pub principal: String,
+    pub calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub estimated_cost_usd: f64,
+    /// Models this user called that have no price (their tokens are not in the cost).
+    pub unpriced_models: Vec<String>,
+}
+
+/// A 30-day month extrapolated linearly from the period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    /// How the figures were computed, in words.
+    pub method: String,
+    /// Length of the period the projection is based on, in days.
+    pub based_on_days: f64,
+    pub month_days: u32,
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub estimated_cost_usd: f64,
+}
+
+impl Report {
+    /// Reads a saved `--format json` report, refusing other schema versions.
+    pub fn from_json(text: &str) -> Result<Report, String> {
+        let report: Report = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if report.schema != SCHEMA_ID {
+            return Err(format!("schema is `{}`; this version of bedrock-watch reads `{SCHEMA_ID}`", report.schema));
+        }
+        Ok(report)
+    }
+}
+
+/// The JSON Schema of [`Report`].
+pub fn schema() -> String {
+    let mut schema = schemars::schema_for!(Report);
+    schema.schema.metadata().id = Some(format!("https://bedrock-watch.dev/schemas/{SCHEMA_ID}.json"));
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

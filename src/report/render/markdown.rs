@@ -1,0 +1,48 @@
+//! `--format markdown`: GitHub-flavoured markdown to paste into a ticket.
+
+use super::{breakdown, empty_breakdown_note, projection_lines, summary, By};
+use crate::report::model::Report;
+
+/// Pipes and newlines would break a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "));
+    out.push_str(&format!("|{}\n", header.iter().enumerate().map(|(i, _)| if i == 0 { "---|" } else { "---:|" }).collect::<String>()));
+    for r in rows {
+        out.push_str(&format!("| {} |\n", r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")));
+    }
+    out
+}
+
+pub fn render(r: &Report, by: By) -> String {
+    let mut out = format!("## Bedrock usage report: {} ({})\n\n", r.region, r.stack_name);
+    out.push_str(&format!("Period: **{}** to **{}** ({} hours). Generated {}.\n\n", r.period.start, r.period.end, r.period.hours, r.generated_at));
+    let s: Vec<Vec<String>> = summary(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
+    out.push_str(&table(&["Total", "Value"], &s));
+    let title = match by {
+        By::Model => "### By model".to_owned(),
+        By::User => format!("### Top users ({} of {})", r.users.rows.len(), r.users.total_users),
+        By::Day => "### By day and model".to_owned(),
+    };
+    out.push_str(&format!("\n{title}\n\n"));
+    match empty_breakdown_note(r, by) {
+        Some(n) => out.push_str(&format!("_{}_\n", cell(&n))),
+        None => {
+            let (h, rows) = breakdown(r, by);
+            out.push_str(&table(&h, &rows));
+        }
+    }
+    out.push_str(&format!("\n### Projection for a {}-day month\n\n{}.\n\n", r.projection.month_days, cell(&r.projection.method)));
+    let p: Vec<Vec<String>> = projection_lines(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
+    out.push_str(&table(&["Projected", "Value"], &p));
+    if !r.notes.is_empty() {
+        out.push_str("\n### Notes\n\n");
+        for n in &r.notes {
+            out.push_str(&format!("- {}\n", cell(n)));
+        }
+    }
+    out
+}
