@@ -227,7 +227,7 @@ fn load(path: Option<&Path>) -> Result<Config, Report> {
 fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, Report> {
     synth::synthesize(config, format).map_err(|e| Report {
         message: e.to_string(),
-        help: Some("this is a bug in bedrock-watch if the config passed validation; please report it with your config".into()),
+        help: Some("where the message names a limit, change the config as it says; otherwise this is a bug in bedrock-watch: please report it with your config".into()),
         code: 2,
     })
 }
