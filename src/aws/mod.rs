@@ -112,6 +112,10 @@ impl Aws {
         aws_sdk_kms::Client::new(&self.config)
     }
 
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.config)
+    }
+
     pub fn sso_admin(&self) -> aws_sdk_ssoadmin::Client {
         aws_sdk_ssoadmin::Client::new(&self.config)
     }

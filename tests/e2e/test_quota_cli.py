@@ -40,7 +40,7 @@ def stack(reset, bw, aws):
     res = bw("synth", "--config", CONFIG, "--stdout", "--format", "json")
     assert res.returncode == 0, res.stderr
     template = json.loads(res.stdout)
-    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable")}
+    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable", "AlertTopic")}
     cf = aws("cloudformation", REGION)
     cf.create_stack(StackName=STACK, TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}))
     assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
@@ -49,11 +49,30 @@ def stack(reset, bw, aws):
     assert tables["QuotaUsageTable"] in names and tables["QuotaAuditTable"] in names
     desc = aws("dynamodb", REGION).describe_table(TableName=tables["QuotaUsageTable"])["Table"]
     assert [k["AttributeName"] for k in desc["KeySchema"]] == ["pk", "sk"]
+    # what the alert topic receives: an SQS queue subscribed with the raw message and attributes
+    topic = tables["AlertTopic"]
+    sqs = aws("sqs", REGION)
+    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws("sns", REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     iam = aws("iam", REGION)
     iam.create_user(UserName="alice", Tags=TAG)
     iam.create_user(UserName="bob", Tags=TAG)
     iam.create_user(UserName="mallory")  # not tagged: out of scope
-    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"]}
+    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"], "queue": queue}
+
+
+def notifications(aws, queue):
+    """The SNS notifications the alert topic delivered so far, as (subject, message, event)."""
+    out = []
+    while True:
+        got = aws("sqs", REGION).receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return out
+        for m in got:
+            body = json.loads(m["Body"])
+            out.append((body["Subject"], body["Message"], body["MessageAttributes"]["event"]["Value"]))
+            aws("sqs", REGION).delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
 
 
 def quota(bw, *args):
@@ -116,6 +135,10 @@ def test_block_status_unblock_cycle(stack, bw, aws):
     trail = audit_items(aws, stack["audit"])
     assert [(a["action"]["S"], a["principal"]["S"], a["actor"]["S"], a["result"]["S"]) for a in trail] == [("block", "alice", operator, "ok")]
     assert trail[0]["pk"]["S"].startswith("AUDIT#")
+    # notified as the functions notify: subject prefixed with the stack, event attribute
+    [(subject, message, event)] = notifications(aws, stack["queue"])
+    assert event == "block" and subject.startswith(f"[{STACK}] alice blocked until "), subject
+    assert "Reason: runaway notebook" in message and f"Blocked by: {operator}" in message
 
     r = quota(bw, "status")
     assert r.returncode == 0, r.stderr
@@ -129,9 +152,13 @@ def test_block_status_unblock_cycle(stack, bw, aws):
     after = {(i["pk"]["S"], i["sk"]["S"]) for i in items(aws, stack["usage"])}
     assert before - after == {("PRINCIPAL#alice", "BLOCK")} and after - before == set()
     assert [a["action"]["S"] for a in audit_items(aws, stack["audit"])] == ["block", "unblock"]
+    [(subject, message, event)] = notifications(aws, stack["queue"])
+    assert (event, subject) == ("unblock", f"[{STACK}] alice unblocked")
+    assert "The block was: runaway notebook" in message
 
     r = quota(bw, "unblock", "alice")
     assert r.returncode == 1 and "not blocked" in r.stdout
+    assert notifications(aws, stack["queue"]) == []  # nothing done, nothing notified
 
 
 def test_unblock_keeps_other_policies(stack, bw, aws):

@@ -48,6 +48,8 @@ pub const PROVISIONING_POLLS: u32 = 10;
 /// Logical ids of the tables in the stack (src/quotas/mod.rs `build`).
 pub const USAGE_TABLE_ID: &str = "QuotaUsageTable";
 pub const AUDIT_TABLE_ID: &str = "QuotaAuditTable";
+/// Logical id of the topic the functions notify (`CONFIG["topic_arn"]`, the warning topic).
+pub const ALERT_TOPIC_ID: &str = "AlertTopic";
 
 use crate::aws::AwsError;
 

@@ -27,6 +27,10 @@ pub struct Session {
     pub config: Config,
     pub usage_table: String,
     pub audit_table: String,
+    /// The alert topic the functions notify; the CLI notifies it too (None: not in the stack).
+    pub topic_arn: Option<String>,
+    /// The stack, named in notification subjects as the functions name it.
+    pub stack: String,
     /// The operator's ARN, recorded as `actor` / `blocked_by` / `protected_by`.
     pub actor: String,
     pub tz: TimeZone,
@@ -72,7 +76,8 @@ impl Session {
         };
         let identity = aws.sts().get_caller_identity().send().await.map_err(|e| aws.error("GetCallerIdentity", e))?;
         let actor = identity.arn().unwrap_or("unknown").to_owned();
-        Ok(Session { aws, config, usage_table, audit_table, actor, tz })
+        let topic_arn = physical(ALERT_TOPIC_ID);
+        Ok(Session { aws, config, usage_table, audit_table, topic_arn, stack, actor, tz })
     }
 
     fn now(&self) -> Timestamp {
@@ -434,6 +439,33 @@ impl Session {
         }
     }
 
+    /// Publishes to the alert topic as quota_core `notify` does (same subject prefix and
+    /// message attributes, so subscription filters see CLI and function blocks alike). A failed
+    /// notification is a warning: the block itself is done and audited.
+    async fn notify(&self, event: &str, subject: &str, mut lines: Vec<String>, principal: &str) {
+        use aws_sdk_sns::types::MessageAttributeValue;
+        let Some(topic) = &self.topic_arn else {
+            eprintln!("warning: the stack has no {ALERT_TOPIC_ID}; nobody was notified of the {event}");
+            return;
+        };
+        let attr = |v: &str| MessageAttributeValue::builder().data_type("String").string_value(v).build();
+        let mut req = self.aws.sns().publish().topic_arn(topic);
+        for (name, value) in [("event", Some(event)), ("principal", Some(principal)), ("email", self.config.quotas.emails.get(principal).map(String::as_str))] {
+            let Some(value) = value else { continue };
+            match attr(value) {
+                Ok(a) => req = req.message_attributes(name, a),
+                Err(e) => eprintln!("warning: notification attribute {name}: {e}"),
+            }
+        }
+        if let Some(email) = self.config.quotas.emails.get(principal) {
+            lines.push(format!("E-mail of {principal}: {email}"));
+        }
+        let subject: String = format!("[{}] {subject}", self.stack).chars().map(|c| if (' '..='~').contains(&c) { c } else { '?' }).take(100).collect();
+        if let Err(e) = req.subject(subject).message(lines.join("\n")).send().await {
+            eprintln!("warning: the {event} of {principal} is done, but notifying {topic} failed: {}", self.aws.error("Publish", e));
+        }
+    }
+
     // --- commands -----------------------------------------------------------------------
 
     /// `quota block`: what quota_core `block_principal` does, after the operator-side checks.
@@ -473,8 +505,16 @@ impl Session {
         };
         details["mechanism"] = Value::from(item.target.mechanism());
         details["arn"] = Value::from(item.arn.as_str());
-        self.audit("block", principal, reason, Some(&item.until), details, "ok").await?;
+        self.audit("block", principal, reason, Some(&item.until), details.clone(), "ok").await?;
         let mechanism = item.target.mechanism();
+        let lines = vec![
+            format!("{principal} is blocked from Bedrock (invoke and converse) until {}.", item.until),
+            format!("Reason: {}", item.reason),
+            format!("Blocked by: {}", self.actor),
+            format!("Mechanism: {mechanism} ({details})"),
+            "Callers see AccessDenied (explicit deny). Lift it early with `bedrock-watch quota unblock`.".to_owned(),
+        ];
+        self.notify("block", &format!("{principal} blocked until {}", item.until), lines, principal).await;
         Ok(if kept { BlockOutcome::KeptLonger { until: item.until, mechanism } } else { BlockOutcome::Blocked { until: item.until, mechanism } })
     }
 
@@ -513,6 +553,13 @@ impl Session {
         }
         details["mechanism"] = Value::from(block.target.mechanism());
         self.audit("unblock", principal, reason, Some(&block.until), details, "ok").await?;
+        let lines = vec![
+            format!("{principal} may use Bedrock again."),
+            format!("Reason: {reason}"),
+            format!("Unblocked by: {}", self.actor),
+            format!("The block was: {} (until {}, by {}).", block.reason, block.until, block.blocked_by),
+        ];
+        self.notify("unblock", &format!("{principal} unblocked"), lines, principal).await;
         Ok(Some(block))
     }
 
