@@ -12,13 +12,12 @@ import http.server
 import re
 import struct
 import threading
-import urllib.error
-import urllib.request
 
 import boto3
 from botocore.exceptions import ClientError
 
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from http_forward import forward
+
 _PATH = re.compile(r"^/service/GraniteServiceVersion20100801/operation/(\w+)$")
 
 
@@ -182,17 +181,7 @@ class CborAdapter:
                 return self._reply(200, cbor, encode(result))
 
             def _forward(self, body):
-                req = urllib.request.Request(adapter.upstream + self.path, data=body if body or self.command not in ("GET", "HEAD") else None, method=self.command)
-                for k, v in self.headers.items():
-                    if k.lower() not in ("host", "content-length", "connection", "accept-encoding"):
-                        req.add_header(k, v)
-                try:
-                    resp = _NO_PROXY.open(req, timeout=120)
-                    status, headers, data = resp.status, resp.headers, resp.read()
-                except urllib.error.HTTPError as err:
-                    status, headers, data = err.code, err.headers, err.read()
-                hs = [(k, v) for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")]
-                self._reply(status, hs, data)
+                forward(self, adapter.upstream, body)
 
             def _other(self):
                 self._forward(self.rfile.read(int(self.headers.get("Content-Length") or 0)))

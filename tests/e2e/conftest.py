@@ -20,6 +20,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
+from http_forward import NO_PROXY as _NO_PROXY, forward
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DUMMY_ENV = {
@@ -27,7 +28,6 @@ DUMMY_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _loopback(url):
@@ -140,24 +140,7 @@ class FaultProxy:
                     return self._fault(throttle)
                 with proxy.lock:
                     proxy.forwarded += 1
-                req = urllib.request.Request(proxy.upstream + self.path, data=body if body or self.command not in ("GET", "HEAD") else None,
-                                             method=self.command)
-                for k, v in self.headers.items():
-                    if k.lower() not in ("host", "content-length", "connection", "accept-encoding"):
-                        req.add_header(k, v)
-                try:
-                    resp = _NO_PROXY.open(req, timeout=120)
-                    status, headers, data = resp.status, resp.headers, resp.read()
-                except urllib.error.HTTPError as err:
-                    status, headers, data = err.code, err.headers, err.read()
-                self.send_response(status)
-                for k, v in headers.items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                forward(self, proxy.upstream, body)
 
             def _fault(self, throttle):
                 code, status = ("Throttling", 400) if throttle else ("InternalFailure", 500)
