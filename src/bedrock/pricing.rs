@@ -120,25 +120,34 @@ pub fn base_model_id(model_id: &str) -> &str {
     PROFILE_PREFIXES.iter().find_map(|p| id.strip_prefix(p)).unwrap_or(id)
 }
 
+/// The built-in table keyed by id, built once per process.
+static BUILT_IN_BY_ID: std::sync::LazyLock<BTreeMap<&'static str, Price>> = std::sync::LazyLock::new(|| BUILT_IN.iter().copied().collect());
+
+static NO_OVERRIDES: BTreeMap<String, Price> = BTreeMap::new();
+static NO_REGIONAL: BTreeMap<String, BTreeMap<String, Price>> = BTreeMap::new();
+
 /// Prices in effect: the built-in table with the config's overrides and discount applied.
+/// Borrows the config's prices, so making one is free (synth asks for it once per model).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PriceTable {
-    models: BTreeMap<String, Price>,
-    regional: BTreeMap<String, BTreeMap<String, Price>>,
+pub struct PriceTable<'a> {
+    overrides: &'a BTreeMap<String, Price>,
+    regional: &'a BTreeMap<String, BTreeMap<String, Price>>,
     discount_factor: f64,
 }
 
-impl PriceTable {
+impl<'a> PriceTable<'a> {
     /// `overrides` replace or add models; `regional` prices apply in one region only;
     /// `discount_percent` lowers every price.
-    pub fn new(overrides: &BTreeMap<String, Price>, regional: &BTreeMap<String, BTreeMap<String, Price>>, discount_percent: f64) -> Self {
-        let mut models: BTreeMap<String, Price> = BUILT_IN.iter().map(|(m, p)| ((*m).to_owned(), *p)).collect();
-        models.extend(overrides.iter().map(|(m, p)| (m.clone(), *p)));
-        PriceTable { models, regional: regional.clone(), discount_factor: 1.0 - discount_percent / 100.0 }
+    pub fn new(overrides: &'a BTreeMap<String, Price>, regional: &'a BTreeMap<String, BTreeMap<String, Price>>, discount_percent: f64) -> Self {
+        PriceTable { overrides, regional, discount_factor: 1.0 - discount_percent / 100.0 }
     }
 
-    pub fn built_in() -> Self {
-        PriceTable::new(&BTreeMap::new(), &BTreeMap::new(), 0.0)
+    pub fn built_in() -> PriceTable<'static> {
+        PriceTable::new(&NO_OVERRIDES, &NO_REGIONAL, 0.0)
+    }
+
+    fn global(&self, id: &str) -> Option<&Price> {
+        self.overrides.get(id).or_else(|| BUILT_IN_BY_ID.get(id))
     }
 
     /// The price of `model_id` (any form: id, profile id, ARN) in `region`.
@@ -146,36 +155,91 @@ impl PriceTable {
         let id = base_model_id(model_id);
         let regional = self.regional.get(region).and_then(|m| m.get(model_id).or_else(|| m.get(id)));
         regional
-            .or_else(|| self.models.get(model_id))
-            .or_else(|| self.models.get(id))
+            .or_else(|| self.global(model_id))
+            .or_else(|| self.global(id))
             .map(|p| p.discounted(self.discount_factor))
     }
 
     pub fn knows(&self, model_id: &str) -> bool {
         let id = base_model_id(model_id);
-        self.models.contains_key(model_id) || self.models.contains_key(id) || self.regional.values().any(|m| m.contains_key(model_id) || m.contains_key(id))
+        self.global(model_id).is_some() || self.global(id).is_some() || self.regional.values().any(|m| m.contains_key(model_id) || m.contains_key(id))
     }
 
     /// Every priced model id, sorted.
     pub fn model_ids(&self) -> impl Iterator<Item = &str> {
-        self.models.keys().map(String::as_str)
+        let mut ids: Vec<&str> = BUILT_IN_BY_ID.keys().copied().chain(self.overrides.keys().map(String::as_str)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
     }
 
     /// A Logs Insights expression giving, for the record's `modelId`, the value `price_of` picks
-    /// from the model's price, for the models in `models`. Logs Insights has no CASE, but
-    /// `strcontains` returns 1 or 0, so the value is a sum of `strcontains(modelId, id) * v`,
-    /// with models of equal value sharing one term. Where one id contains another (`x-v2` and
-    /// `x-v2:1`), the longer id's term carries only the difference, so every id still sums to
-    /// its own value.
+    /// from the model's price, for the models in `models` (how: [`PricedIds::value_expression`]).
     pub fn insights_value_expression(&self, models: &[&str], region: &str, price_of: impl Fn(&Price) -> f64) -> String {
+        self.priced_ids(models, region).value_expression(price_of)
+    }
+
+    /// The distinct priced ids of `models`, shortest first, with which shorter ids each one
+    /// contains: worked out once for all four token kinds.
+    fn priced_ids<'m>(&self, models: &[&'m str], region: &str) -> PricedIds<'m> {
         let mut ids: Vec<&str> = models.iter().map(|m| base_model_id(m)).collect();
         ids.sort_by_key(|id| (id.len(), *id));
         ids.dedup();
-        let mut effective: Vec<(&str, f64)> = Vec::new();
-        for id in &ids {
-            let Some(price) = self.price(id, region) else { continue };
-            let contained: f64 = effective.iter().filter(|(other, _)| id.contains(other)).map(|(_, e)| e).sum();
-            effective.push((id, price_of(&price) - contained));
+        let priced: Vec<(&str, Price)> = ids.into_iter().filter_map(|id| Some((id, self.price(id, region)?))).collect();
+        // Ids are sorted by length, so only earlier ones can be inside a later one.
+        let contains = (0..priced.len())
+            .map(|i| (0..i).filter(|&j| contains_id(priced[i].0.as_bytes(), priced[j].0.as_bytes())).collect())
+            .collect();
+        PricedIds { priced, contains }
+    }
+
+    /// A Logs Insights expression for the estimated cost in USD of one invocation record.
+    /// Cache tokens are charged at the input price plus a per-model difference, so only models
+    /// with their own cache prices add terms.
+    pub fn insights_cost_expression(&self, models: &[&str], region: &str) -> String {
+        let field = |k: TokenKind| format!("coalesce({}, 0)", k.log_field());
+        let ids = self.priced_ids(models, region);
+        let input = ids.value_expression(|p| p.input);
+        let output = ids.value_expression(|p| p.output);
+        let read_extra = ids.value_expression(|p| p.cache_read() - p.input);
+        let write_extra = ids.value_expression(|p| p.cache_write() - p.input);
+        let mut terms = vec![
+            format!("({} + {} + {}) * ({input})", field(TokenKind::Input), field(TokenKind::CacheRead), field(TokenKind::CacheWrite)),
+            format!("{} * ({output})", field(TokenKind::Output)),
+        ];
+        if read_extra != "0" {
+            terms.push(format!("{} * ({read_extra})", field(TokenKind::CacheRead)));
+        }
+        if write_extra != "0" {
+            terms.push(format!("{} * ({write_extra})", field(TokenKind::CacheWrite)));
+        }
+        format!("({}) / 1000", terms.join(" + "))
+    }
+}
+
+/// Whether `needle` occurs in `hay`: a first-byte scan, cheaper than `str::contains` for ids a
+/// few dozen bytes long (it is asked for every pair of priced models).
+fn contains_id(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    needle.len() <= hay.len() && (0..=hay.len() - needle.len()).any(|i| hay[i] == first && &hay[i..i + needle.len()] == needle)
+}
+
+/// Priced ids of a query and which shorter ids each contains (see [`PriceTable::priced_ids`]).
+struct PricedIds<'m> {
+    priced: Vec<(&'m str, Price)>,
+    contains: Vec<Vec<usize>>,
+}
+
+impl PricedIds<'_> {
+    /// Logs Insights has no CASE, but `strcontains` returns 1 or 0, so the value is a sum of
+    /// `strcontains(modelId, id) * v`, with models of equal value sharing one term. Where one id
+    /// contains another (`x-v2` and `x-v2:1`), the longer id's term carries only the difference,
+    /// so every id still sums to its own value.
+    fn value_expression(&self, price_of: impl Fn(&Price) -> f64) -> String {
+        let mut effective: Vec<(&str, f64)> = Vec::with_capacity(self.priced.len());
+        for ((id, price), inside) in self.priced.iter().zip(&self.contains) {
+            let contained: f64 = inside.iter().map(|&j| effective[j].1).sum();
+            effective.push((id, price_of(price) - contained));
         }
         let mut groups: Vec<(f64, String, Vec<&str>)> = Vec::new();
         for (id, e) in effective.iter().filter(|(_, e)| e.abs() > 1e-15) {
@@ -203,27 +267,6 @@ impl PriceTable {
         out
     }
 
-    /// A Logs Insights expression for the estimated cost in USD of one invocation record.
-    /// Cache tokens are charged at the input price plus a per-model difference, so only models
-    /// with their own cache prices add terms.
-    pub fn insights_cost_expression(&self, models: &[&str], region: &str) -> String {
-        let field = |k: TokenKind| format!("coalesce({}, 0)", k.log_field());
-        let input = self.insights_value_expression(models, region, |p| p.input);
-        let output = self.insights_value_expression(models, region, |p| p.output);
-        let read_extra = self.insights_value_expression(models, region, |p| p.cache_read() - p.input);
-        let write_extra = self.insights_value_expression(models, region, |p| p.cache_write() - p.input);
-        let mut terms = vec![
-            format!("({} + {} + {}) * ({input})", field(TokenKind::Input), field(TokenKind::CacheRead), field(TokenKind::CacheWrite)),
-            format!("{} * ({output})", field(TokenKind::Output)),
-        ];
-        if read_extra != "0" {
-            terms.push(format!("{} * ({read_extra})", field(TokenKind::CacheRead)));
-        }
-        if write_extra != "0" {
-            terms.push(format!("{} * ({write_extra})", field(TokenKind::CacheWrite)));
-        }
-        format!("({}) / 1000", terms.join(" + "))
-    }
 }
 
 /// Which token count a price applies to.
@@ -363,7 +406,7 @@ mod tests {
         let mut o = BTreeMap::new();
         o.insert("vendor.model-v2".to_owned(), Price::new(0.001, 0.002));
         o.insert("vendor.model-v2:1".to_owned(), Price::new(0.005, 0.007));
-        let t = PriceTable::new(&o, &BTreeMap::new(), 0.0);
+        let t = PriceTable::new(&o, &NO_REGIONAL, 0.0);
         let models: Vec<&str> = t.model_ids().collect();
         for kind in TokenKind::ALL {
             let expr = t.insights_value_expression(&models, "us-east-1", |p| kind.of(p));

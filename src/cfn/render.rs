@@ -355,9 +355,8 @@ mod tests {
 pub fn embedded_json(value: &Value) -> Value {
     let mut has_refs = false;
     value.walk(&mut |v| has_refs |= matches!(v, Value::Fn(_)));
-    let json = to_json_with_placeholders(value, has_refs);
-    let mut text = String::new();
-    write_readable_json(&json, 0, &mut text);
+    let mut text = String::with_capacity(4096);
+    Readable { escape_subs: has_refs }.write(value, 0, &mut text);
     if has_refs {
         Value::Fn(Box::new(Intrinsic::Sub { template: text, variables: Vec::new() }))
     } else {
@@ -365,98 +364,191 @@ pub fn embedded_json(value: &Value) -> Value {
     }
 }
 
-fn to_json_with_placeholders(value: &Value, escape: bool) -> serde_json::Value {
-    use serde_json::Value as J;
-    match value {
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(n) => J::from(*n),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        Value::Str(s) if escape => J::String(s.replace("${", "${!")),
-        Value::Str(s) => J::String(s.clone()),
-        Value::List(items) => J::Array(items.iter().map(|v| to_json_with_placeholders(v, escape)).collect()),
-        Value::Map(m) => J::Object(m.0.iter().map(|(k, v)| (k.clone(), to_json_with_placeholders(v, escape))).collect()),
-        Value::Fn(f) => J::String(match f.as_ref() {
-            Intrinsic::Ref(t) => format!("${{{}}}", t.name()),
-            Intrinsic::GetAtt { logical_id, attribute } => format!("${{{logical_id}.{attribute}}}"),
-            // A Sub without its own variables splices straight in; anything else has no
-            // placeholder form and is a builder bug, caught by the validator as an unresolved name.
-            Intrinsic::Sub { template, variables } if variables.is_empty() => template.clone(),
-            _ => "${UnsupportedIntrinsicInEmbeddedJson}".to_owned(),
-        }),
-    }
-}
+const INLINE_WIDTH: usize = 160;
 
 /// Pretty JSON that stays short: objects get a line per key, but a value whose compact form
 /// fits on a line (a metric row, a small object) stays on one line. Dashboard bodies count toward
 /// the template size limit, and a metric per line reads better in a diff than a token per line.
-fn write_readable_json(v: &serde_json::Value, indent: usize, out: &mut String) {
-    out.push_str(readable(v, indent).text());
-}
-
-const INLINE_WIDTH: usize = 160;
-
-/// One value rendered both ways. Built bottom-up, so each subtree is serialized once (a
-/// dashboard body is most of the work of synth; serializing every subtree again at each
-/// level cost more than building the whole stack).
+///
+/// Written straight from the value tree: the compact length of a subtree is counted only up to
+/// the line width, so deciding "one line or several" never builds a string (dashboard bodies are
+/// most of the work of synth).
 struct Readable {
-    /// What `serde_json::to_string` writes.
-    compact: String,
-    /// The multi-line form, when the value does not stay on one line.
-    multi: Option<String>,
+    /// Inside an `Fn::Sub`: a literal `${` must be written `${!`.
+    escape_subs: bool,
 }
 
 impl Readable {
-    fn text(&self) -> &str {
-        self.multi.as_deref().unwrap_or(&self.compact)
-    }
-}
-
-fn readable(v: &serde_json::Value, indent: usize) -> Readable {
-    use serde_json::Value as J;
-    let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
-    // (key, child) pairs, key already JSON-quoted for objects, None for arrays
-    let (children, open, close): (Vec<(Option<String>, Readable)>, char, char) = match v {
-        J::Object(m) if !m.is_empty() => {
-            (m.iter().map(|(k, x)| (Some(serde_json::to_string(k).unwrap_or_default()), readable(x, indent + 2))).collect(), '{', '}')
+    fn write(&self, v: &Value, indent: usize, out: &mut String) {
+        let multi_line = match v {
+            Value::Map(m) if !m.is_empty() => {
+                m.0.iter().any(|(_, x)| matches!(x, Value::Map(o) if o.0.len() > 2)) || self.too_wide(v, indent)
+            }
+            Value::List(l) if !l.is_empty() => self.too_wide(v, indent),
+            _ => false,
+        };
+        if !multi_line {
+            return self.compact(v, out);
         }
-        J::Array(a) if !a.is_empty() => (a.iter().map(|x| (None, readable(x, indent + 2))).collect(), '[', ']'),
-        _ => return Readable { compact: serde_json::to_string(v).unwrap_or_default(), multi: None },
-    };
-    let mut compact = String::with_capacity(children.iter().map(|(k, c)| c.compact.len() + k.as_ref().map_or(0, String::len) + 2).sum::<usize>() + 2);
-    compact.push(open);
-    for (i, (k, c)) in children.iter().enumerate() {
-        if i > 0 {
-            compact.push(',');
-        }
-        if let Some(k) = k {
-            compact.push_str(k);
-            compact.push(':');
-        }
-        compact.push_str(&c.compact);
-    }
-    compact.push(close);
-    let nested_object = matches!(v, J::Object(m) if m.values().any(|x| x.as_object().is_some_and(|o| o.len() > 2)));
-    let multi = (compact.len() + indent > INLINE_WIDTH || nested_object).then(|| {
-        let mut out = String::new();
+        let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
+        let (open, close, len) = match v {
+            Value::Map(m) => ('{', '}', m.0.len()),
+            Value::List(l) => ('[', ']', l.len()),
+            _ => unreachable!("only non-empty maps and lists span lines"),
+        };
         out.push(open);
         out.push('\n');
-        for (i, (k, c)) in children.iter().enumerate() {
-            pad(indent + 2, &mut out);
-            if let Some(k) = k {
-                out.push_str(k);
-                out.push_str(": ");
-            }
-            out.push_str(c.text());
-            if i + 1 < children.len() {
+        for i in 0..len {
+            pad(indent + 2, out);
+            let child = match v {
+                Value::Map(m) => {
+                    json_string(&m.0[i].0, false, out);
+                    out.push_str(": ");
+                    &m.0[i].1
+                }
+                Value::List(l) => &l[i],
+                _ => unreachable!(),
+            };
+            self.write(child, indent + 2, out);
+            if i + 1 < len {
                 out.push(',');
             }
             out.push('\n');
         }
-        pad(indent, &mut out);
+        pad(indent, out);
         out.push(close);
-        out
-    });
-    Readable { compact, multi }
+    }
+
+    /// Whether the compact form of `v` at `indent` passes the line width. Counting stops at the
+    /// width, so a large subtree costs no more than a line's worth.
+    fn too_wide(&self, v: &Value, indent: usize) -> bool {
+        let budget = INLINE_WIDTH.saturating_sub(indent);
+        self.compact_len(v, budget) > budget
+    }
+
+    /// Length of the compact form, or some number over `budget` once it is passed.
+    fn compact_len(&self, v: &Value, budget: usize) -> usize {
+        match v {
+            Value::Map(m) => {
+                let mut n = 1 + m.0.len().max(1);
+                for (k, x) in &m.0 {
+                    if n > budget {
+                        break;
+                    }
+                    n += json_string_len(k, false) + 1 + self.compact_len(x, budget - n);
+                }
+                n
+            }
+            Value::List(l) => {
+                let mut n = 1 + l.len().max(1);
+                for x in l {
+                    if n > budget {
+                        break;
+                    }
+                    n += self.compact_len(x, budget - n);
+                }
+                n
+            }
+            Value::Str(s) => json_string_len(s, self.escape_subs),
+            Value::Fn(f) => placeholder(f, |text| json_string_len(text, false)),
+            Value::Bool(b) => if *b { 4 } else { 5 },
+            Value::Int(n) => itoa::Buffer::new().format(*n).len(),
+            Value::Float(f) if f.is_finite() => zmij::Buffer::new().format_finite(*f).len(),
+            Value::Float(_) => 4,
+        }
+    }
+
+    /// What `serde_json::to_string` writes for the same tree.
+    fn compact(&self, v: &Value, out: &mut String) {
+        match v {
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Value::Float(f) if f.is_finite() => out.push_str(zmij::Buffer::new().format_finite(*f)),
+            Value::Float(_) => out.push_str("null"),
+            Value::Str(s) => json_string(s, self.escape_subs, out),
+            Value::List(items) => {
+                out.push('[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    self.compact(x, out);
+                }
+                out.push(']');
+            }
+            Value::Map(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.0.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(k, false, out);
+                    out.push(':');
+                    self.compact(x, out);
+                }
+                out.push('}');
+            }
+            Value::Fn(f) => placeholder(f, |text| json_string(text, false, out)),
+        }
+    }
+}
+
+/// The `${...}` placeholder an intrinsic becomes inside embedded JSON. A Sub without its own
+/// variables splices straight in; anything else has no placeholder form and is a builder bug,
+/// caught by the validator as an unresolved name.
+fn placeholder<R>(f: &Intrinsic, with: impl FnOnce(&str) -> R) -> R {
+    match f {
+        Intrinsic::Ref(t) => with(&format!("${{{}}}", t.name())),
+        Intrinsic::GetAtt { logical_id, attribute } => with(&format!("${{{logical_id}.{attribute}}}")),
+        Intrinsic::Sub { template, variables } if variables.is_empty() => with(template),
+        _ => with("${UnsupportedIntrinsicInEmbeddedJson}"),
+    }
+}
+
+/// The JSON escape of one byte, as serde_json writes it; `None` for bytes written as they are.
+fn json_escape(b: u8) -> Option<&'static str> {
+    const HEX: [&str; 32] = [
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007", "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f",
+        "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+    ];
+    match b {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        0..=0x1f => Some(HEX[usize::from(b)]),
+        _ => None,
+    }
+}
+
+/// Writes `s` as a JSON string; with `escape_subs`, a literal `${` becomes `${!` first.
+fn json_string(s: &str, escape_subs: bool, out: &mut String) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match json_escape(b) {
+            Some(e) => e,
+            None if escape_subs && b == b'{' && i > 0 && bytes[i - 1] == b'$' => "{!",
+            None => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escape);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn json_string_len(s: &str, escape_subs: bool) -> usize {
+    let bytes = s.as_bytes();
+    2 + bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| match json_escape(b) {
+            Some(e) => e.len(),
+            None if escape_subs && b == b'{' && i > 0 && bytes[i - 1] == b'$' => 2,
+            None => 1,
+        })
+        .sum::<usize>()
 }
 
 #[cfg(test)]
@@ -477,5 +569,33 @@ mod embedded_json_tests {
         assert!(template.contains("a ${!literal}"), "{template}");
         let parsed: serde_json::Value = serde_json::from_str(&template).unwrap();
         assert_eq!(parsed["region"], "${AWS::Region}");
+    }
+
+    #[test]
+    fn escapes_and_numbers_match_serde_json() {
+        let tricky = ["quote \" and backslash \\", "tab\tnew\nline\r\u{1}\u{1f}\u{7f}", "ünïcödé → ✓", "$ {not} ${literal}", ""];
+        for s in tricky {
+            let Value::Str(text) = embedded_json(&Value::str(s)) else { panic!("no refs, so a plain string") };
+            assert_eq!(text, serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(json_string_len(s, false), text.len(), "{s:?}");
+        }
+        for f in [0.1, 1e-7, 12345.5, 1e21, -0.0, 10000.0] {
+            let Value::Str(text) = embedded_json(&Value::list([Value::Float(f)])) else { panic!() };
+            assert_eq!(text, serde_json::to_string(&[f]).unwrap());
+        }
+        let Value::Str(text) = embedded_json(&Value::list([Value::Float(f64::NAN), Value::Int(-3), Value::Bool(false)])) else { panic!() };
+        assert_eq!(text, "[null,-3,false]");
+    }
+
+    #[test]
+    fn long_values_span_lines_and_short_ones_stay_inline() {
+        let row = Value::list(["AWS/Bedrock", "Invocations", "ModelId", "m"]);
+        let long = Value::list((0..40).map(|i| Value::str(format!("item-{i}"))));
+        let v = Value::Map(Map::new().with("short", row).with("long", long));
+        let Value::Str(text) = embedded_json(&v) else { panic!() };
+        assert!(text.contains("\"short\": [\"AWS/Bedrock\",\"Invocations\",\"ModelId\",\"m\"]"), "{text}");
+        assert!(text.contains("\"long\": [\n    \"item-0\",\n"), "{text}");
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["long"][39], "item-39");
     }
 }

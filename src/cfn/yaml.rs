@@ -43,7 +43,9 @@ pub fn emit_template(t: &Template) -> String {
     } else {
         e.out.push('\n');
         for (name, r) in &t.resources {
-            e.entry(STEP, name, &resource_value(r));
+            e.key(STEP, name);
+            e.out.push('\n');
+            e.resource(2 * STEP, r);
         }
     }
     if !t.outputs.is_empty() {
@@ -70,26 +72,6 @@ pub fn emit_value(v: &Value) -> String {
     e.out
 }
 
-fn resource_value(r: &Resource) -> Value {
-    let mut m = Map::new().with("Type", r.resource_type.as_str());
-    match r.depends_on.as_slice() {
-        [] => {}
-        [one] => {
-            m.insert("DependsOn", one.as_str());
-        }
-        many => {
-            m.insert("DependsOn", Value::list(many.iter().map(String::as_str)));
-        }
-    }
-    let m = m
-        .with_opt("Condition", r.condition.as_deref())
-        .with_opt("DeletionPolicy", r.deletion_policy.map(|p| p.as_str()))
-        .with_opt("UpdateReplacePolicy", r.update_replace_policy.map(|p| p.as_str()))
-        .with_opt("Metadata", (!r.metadata.is_empty()).then(|| r.metadata.clone()))
-        .with_opt("Properties", (!r.properties.is_empty()).then(|| r.properties.clone()));
-    m.into()
-}
-
 fn parameter_value(p: &Parameter) -> Value {
     Map::new()
         .with("Type", p.parameter_type.as_str())
@@ -112,9 +94,47 @@ struct Emitter {
 }
 
 impl Emitter {
+    /// A resource's entries in the conventional order, written from the resource itself (its
+    /// properties are most of the template; copying them into a map first doubled the work).
+    fn resource(&mut self, indent: usize, r: &Resource) {
+        self.entry_str(indent, "Type", &r.resource_type);
+        match r.depends_on.as_slice() {
+            [] => {}
+            [one] => self.entry_str(indent, "DependsOn", one),
+            many => self.entry(indent, "DependsOn", &Value::list(many.iter().map(String::as_str))),
+        }
+        if let Some(c) = &r.condition {
+            self.entry_str(indent, "Condition", c);
+        }
+        if let Some(p) = r.deletion_policy {
+            self.entry_str(indent, "DeletionPolicy", p.as_str());
+        }
+        if let Some(p) = r.update_replace_policy {
+            self.entry_str(indent, "UpdateReplacePolicy", p.as_str());
+        }
+        for (key, map) in [("Metadata", &r.metadata), ("Properties", &r.properties)] {
+            if !map.is_empty() {
+                self.key(indent, key);
+                self.out.push('\n');
+                self.map_body(indent + STEP, map);
+            }
+        }
+    }
+
+    fn entry_str(&mut self, indent: usize, key: &str, s: &str) {
+        self.key(indent, key);
+        self.out.push(' ');
+        self.scalar_str(s, indent);
+        self.out.push('\n');
+    }
+
     fn indent(&mut self, n: usize) {
-        for _ in 0..n {
-            self.out.push(' ');
+        const SPACES: &str = "                                                                ";
+        let mut n = n;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..k]);
+            n -= k;
         }
     }
 
@@ -310,8 +330,8 @@ impl Emitter {
 const AMBIGUOUS_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
 
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    if s.trim() != s || s.contains('\n') || s.chars().any(|c| c.is_control()) {
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else { return false };
+    if first.is_whitespace() || last.is_whitespace() {
         return false;
     }
     // Indicators that start something other than a plain scalar, and `.`, digits, `+`, `-` which
@@ -319,23 +339,42 @@ fn is_plain_safe(s: &str) -> bool {
     if "-?:,[]{}#&*!|>'\"%@`.+0123456789 ".contains(first) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
-        return false;
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1).copied();
+        if is_control_at(b, next) || (b == b':' && matches!(next, Some(b' ') | None)) || (b == b' ' && next == Some(b'#')) {
+            return false;
+        }
     }
     !AMBIGUOUS_WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))
 }
 
+/// Whether the byte starts a control character (`char::is_control`: U+0000-U+001F,
+/// U+007F-U+009F, the latter encoded as 0xC2 0x80-0x9F).
+fn is_control_at(b: u8, next: Option<u8>) -> bool {
+    b < 0x20 || b == 0x7f || (b == 0xc2 && matches!(next, Some(0x80..=0x9f)))
+}
+
 fn is_literal_block_safe(s: &str) -> bool {
-    s.contains('\n')
-        && !s.starts_with(' ')
-        && !s.starts_with('\n')
+    let bytes = s.as_bytes();
+    if !s.contains('\n') || s.starts_with(' ') || s.starts_with('\n') || s.ends_with("\n\n") {
         // More than one trailing newline needs `|+`, whose exact blank lines editors eat.
-        && !s.ends_with("\n\n")
-        && !s.contains('\r')
-        && s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
-        // Trailing spaces on a line survive a literal block, but editors strip them; quote
-        // instead so the bytes are unambiguous.
-        && !s.split('\n').any(|l| l.ends_with(' ') || l.ends_with('\t'))
+        return false;
+    }
+    let mut prev = 0u8;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            // Trailing spaces on a line survive a literal block, but editors strip them; quote
+            // instead so the bytes are unambiguous.
+            b'\n' if prev == b' ' || prev == b'\t' => return false,
+            b'\n' | b'\t' => {}
+            // Includes `\r`, which a literal block cannot hold.
+            _ if is_control_at(b, bytes.get(i + 1).copied()) => return false,
+            _ => {}
+        }
+        prev = b;
+    }
+    prev != b' ' && prev != b'\t'
 }
 
 #[cfg(test)]

@@ -66,38 +66,143 @@ fn alarm(id: &str, p: &crate::cfn::Map, out: &mut Vec<Finding>) {
 
 fn dashboard(id: &str, p: &crate::cfn::Map, out: &mut Vec<Finding>) {
     let Some(body) = body_text(p) else { return };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else {
-        out.push(finding(Check::Limits, id, "the dashboard body is not valid JSON"));
-        return;
+    let widgets = match serde_json::from_str::<body::Body>(body) {
+        Ok(b) => b.widgets,
+        Err(e) => {
+            out.push(finding(Check::Limits, id, format!("the dashboard body is not valid dashboard JSON: {e}")));
+            return;
+        }
     };
-    let widgets = json["widgets"].as_array().cloned().unwrap_or_default();
     if widgets.len() > MAX_WIDGETS {
         out.push(finding(Check::Limits, id, format!("{} widgets; at most {MAX_WIDGETS}", widgets.len())));
     }
-    let mut boxes: Vec<(u64, u64, u64, u64, String)> = Vec::new();
+    let mut boxes: Vec<(u64, u64, u64, u64, &str)> = Vec::new();
     for w in &widgets {
-        let title = w["properties"]["title"].as_str().unwrap_or("(text)").to_owned();
-        let n = |k: &str| w[k].as_u64().unwrap_or(0);
-        let (x, y, width, height) = (n("x"), n("y"), n("width"), n("height"));
+        let title = w.properties.title.as_deref().unwrap_or("(text)");
+        let (x, y, width, height) = (w.x, w.y, w.width, w.height);
         if x + width > u64::from(GRID_COLUMNS) || width == 0 || height == 0 {
             out.push(finding(Check::Limits, id, format!("widget `{title}` does not fit the {GRID_COLUMNS}-column grid")));
         }
         if let Some((.., other)) = boxes.iter().find(|(bx, by, bw, bh, _)| x < bx + bw && *bx < x + width && y < by + bh && *by < y + height) {
             out.push(finding(Check::Limits, id, format!("widget `{title}` overlaps `{other}`")));
         }
-        boxes.push((x, y, width, height, title.clone()));
-        let rows = w["properties"]["metrics"].as_array().cloned().unwrap_or_default();
+        boxes.push((x, y, width, height, title));
+        let rows = &w.properties.metrics;
         if rows.len() > MAX_METRICS_PER_WIDGET {
             out.push(finding(Check::Limits, id, format!("widget `{title}` has {} metrics; at most {MAX_METRICS_PER_WIDGET}", rows.len())));
         }
-        let defined: Vec<String> = rows.iter().filter_map(|r| r.as_array()?.last()?.get("id")?.as_str().map(str::to_owned)).collect();
-        for r in &rows {
-            let Some(expr) = r.as_array().and_then(|a| a.last()).and_then(|o| o.get("expression")).and_then(|e| e.as_str()) else { continue };
+        let defined: Vec<&str> = rows.iter().filter_map(|r| r.id.as_deref()).collect();
+        for expr in rows.iter().filter_map(|r| r.expression.as_deref()) {
             for used in expression_ids(expr) {
-                if !defined.contains(&used) {
+                if !defined.contains(&used.as_str()) {
                     out.push(finding(Check::Limits, id, format!("widget `{title}`: expression `{expr}` uses `{used}`, which the widget does not define")));
                 }
             }
+        }
+    }
+}
+
+/// The parts of a dashboard body this check reads, borrowed from the text; everything else is
+/// skipped unparsed (a typed read costs a fraction of a `serde_json::Value` tree).
+mod body {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Body<'a> {
+        #[serde(borrow, default)]
+        pub widgets: Vec<Widget<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Widget<'a> {
+        #[serde(default)]
+        pub x: u64,
+        #[serde(default)]
+        pub y: u64,
+        #[serde(default)]
+        pub width: u64,
+        #[serde(default)]
+        pub height: u64,
+        #[serde(borrow, default)]
+        pub properties: Properties<'a>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub struct Properties<'a> {
+        #[serde(borrow, default)]
+        pub title: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub metrics: Vec<Row<'a>>,
+    }
+
+    /// A metric row (`[namespace, name, ..., {options}]` or `[{expression options}]`): only the
+    /// `id` and `expression` of its trailing options object matter here.
+    #[derive(Default)]
+    pub struct Row<'a> {
+        pub id: Option<Cow<'a, str>>,
+        pub expression: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Options<'a> {
+        #[serde(borrow, default)]
+        id: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        expression: Option<Cow<'a, str>>,
+    }
+
+    /// One element of a row: a string or number, or the options object.
+    struct Element<'a>(Option<Options<'a>>);
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Element<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(std::marker::PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Element<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a metric row element")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element<'a>, A::Error> {
+                    Options::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|o| Element(Some(o)))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Element<'a>, A::Error> {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Element(None))
+                }
+                fn visit_borrowed_str<E>(self, _: &'de str) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+                fn visit_unit<E>(self) -> Result<Element<'a>, E> {
+                    Ok(Element(None))
+                }
+            }
+            d.deserialize_any(V(std::marker::PhantomData))
+        }
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Row<'a> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let elements: Vec<Element<'a>> = Vec::deserialize(d)?;
+            Ok(elements.into_iter().last().and_then(|e| e.0).map_or_else(Row::default, |o| Row { id: o.id, expression: o.expression }))
         }
     }
 }

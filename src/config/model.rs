@@ -331,7 +331,7 @@ pub struct PricingSettings {
 }
 
 impl PricingSettings {
-    pub fn table(&self) -> crate::bedrock::pricing::PriceTable {
+    pub fn table(&self) -> crate::bedrock::pricing::PriceTable<'_> {
         crate::bedrock::pricing::PriceTable::new(&self.models, &self.regions, self.discount_percent)
     }
 }
