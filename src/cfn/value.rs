@@ -470,8 +470,14 @@ impl Sub {
 pub fn sub_references(template: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
+    // Looking for `$` (a memchr) then checking for `{` is several times quicker than searching
+    // for the two-byte pattern, and dashboard bodies make Sub templates long.
+    while let Some(dollar) = rest.find('$') {
+        if rest.as_bytes().get(dollar + 1) != Some(&b'{') {
+            rest = &rest[dollar + 1..];
+            continue;
+        }
+        let after = &rest[dollar + 2..];
         match after.find('}') {
             Some(end) => {
                 let name = &after[..end];

@@ -297,24 +297,7 @@ impl Emitter {
     fn scalar_str(&mut self, s: &str, indent: usize) {
         if is_plain_safe(s) {
             self.out.push_str(s);
-        } else if is_literal_block_safe(s) {
-            let body = match s.strip_suffix('\n') {
-                Some(body) => {
-                    self.out.push('|');
-                    body
-                }
-                None => {
-                    self.out.push_str("|-");
-                    s
-                }
-            };
-            for line in body.split('\n') {
-                self.out.push('\n');
-                if !line.is_empty() {
-                    self.indent(indent + STEP);
-                    self.out.push_str(line);
-                }
-            }
+        } else if self.literal_block(s, indent) {
         } else if s.chars().all(|c| !c.is_control()) {
             self.out.push('\'');
             self.out.push_str(&s.replace('\'', "''"));
@@ -323,6 +306,40 @@ impl Emitter {
             // JSON string escapes are valid YAML double-quoted escapes.
             self.out.push_str(&serde_json::to_string(s).unwrap_or_default());
         }
+    }
+
+    /// Writes `s` as a literal block (`|` or `|-`) when it reads back as the same bytes;
+    /// otherwise writes nothing and returns false. The lines are checked as they are written, so
+    /// a long text (a dashboard body, inline code) is scanned once.
+    fn literal_block(&mut self, s: &str, indent: usize) -> bool {
+        if !could_be_literal_block(s) {
+            return false;
+        }
+        let mark = self.out.len();
+        let body = match s.strip_suffix('\n') {
+            Some(body) => {
+                self.out.push('|');
+                body
+            }
+            None => {
+                self.out.push_str("|-");
+                s
+            }
+        };
+        for line in body.split('\n') {
+            // Trailing spaces on a line survive a literal block, but editors strip them; quote
+            // instead so the bytes are unambiguous.
+            if line.ends_with(' ') || line.ends_with('\t') {
+                self.out.truncate(mark);
+                return false;
+            }
+            self.out.push('\n');
+            if !line.is_empty() {
+                self.indent(indent + STEP);
+                self.out.push_str(line);
+            }
+        }
+        true
     }
 }
 
@@ -355,26 +372,18 @@ fn is_control_at(b: u8, next: Option<u8>) -> bool {
     b < 0x20 || b == 0x7f || (b == 0xc2 && matches!(next, Some(0x80..=0x9f)))
 }
 
-fn is_literal_block_safe(s: &str) -> bool {
-    let bytes = s.as_bytes();
+/// What rules out a literal block before its lines are looked at: no newline, a leading space
+/// or newline, more than one trailing newline (needs `|+`, whose exact blank lines editors eat),
+/// or a control character other than newline and tab (`\r` included, which a literal block
+/// cannot hold).
+fn could_be_literal_block(s: &str) -> bool {
     if !s.contains('\n') || s.starts_with(' ') || s.starts_with('\n') || s.ends_with("\n\n") {
-        // More than one trailing newline needs `|+`, whose exact blank lines editors eat.
         return false;
     }
-    let mut prev = 0u8;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            // Trailing spaces on a line survive a literal block, but editors strip them; quote
-            // instead so the bytes are unambiguous.
-            b'\n' if prev == b' ' || prev == b'\t' => return false,
-            b'\n' | b'\t' => {}
-            // Includes `\r`, which a literal block cannot hold.
-            _ if is_control_at(b, bytes.get(i + 1).copied()) => return false,
-            _ => {}
-        }
-        prev = b;
-    }
-    prev != b' ' && prev != b'\t'
+    // Branch-free, so it runs a vector at a time over long texts; the exact test (0xC2 starts
+    // U+0080-U+009F, but also harmless letters) only when something looks suspicious.
+    let suspicious = s.as_bytes().iter().fold(0u8, |acc, &b| acc | (u8::from(b < 0x20) & u8::from(b != b'\n') & u8::from(b != b'\t')) | u8::from(b == 0x7f) | u8::from(b == 0xc2));
+    suspicious == 0 || s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
 }
 
 #[cfg(test)]
