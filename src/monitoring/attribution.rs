@@ -56,19 +56,36 @@ pub fn cost_expression(config: &Config, region: &str) -> String {
     config.pricing.table().insights_cost_expression(&refs, region)
 }
 
+/// Room kept under [`MAX_QUERY_LENGTH`] for the row limit `bedrock-watch report` appends.
+const REPORT_SUFFIX_ROOM: usize = 32;
+
+/// `with_cost` when Logs Insights accepts it, else `without_cost`. Pricing each model in the
+/// query costs characters per model; past a few dozen priced models the text passes Logs
+/// Insights' limit, and the query keeps the token counts, which `bedrock-watch report` prices.
+pub fn within_query_limit(with_cost: String, without_cost: impl FnOnce() -> String) -> (String, bool) {
+    if with_cost.len() + REPORT_SUFFIX_ROOM <= MAX_QUERY_LENGTH {
+        (with_cost, true)
+    } else {
+        (without_cost(), false)
+    }
+}
+
+const TOKEN_SUMS: &str = "count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens";
+
 /// The saved queries: (logical id, name, query text).
 pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, String)> {
     let who = identity::insights_commands(config.attribution.sessions_are_people);
     let cost = cost_expression(config, region);
     let folder = format!("bedrock-watch/{}", config.stack_name_for(region));
-    let mut q = vec![
-        (
-            "TokensAndCostPerUserQuery",
-            format!("{folder}/Tokens and estimated cost per user, model and day"),
-            format!(
-                "fields @timestamp, modelId, {cost} as cost_usd\n| {who}\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens, sum(cost_usd) as estimated_cost_usd by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, estimated_cost_usd desc"
-            ),
+    let (per_user, priced) = within_query_limit(
+        format!(
+            "fields @timestamp, modelId, {cost} as cost_usd\n| {who}\n| stats {TOKEN_SUMS}, sum(cost_usd) as estimated_cost_usd by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, estimated_cost_usd desc"
         ),
+        || format!("fields @timestamp, modelId\n| {who}\n| stats {TOKEN_SUMS} by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, input_tokens desc"),
+    );
+    let per_user_name = if priced { "Tokens and estimated cost per user, model and day" } else { "Tokens per user, model and day (priced by bedrock-watch report)" };
+    let mut q = vec![
+        ("TokensAndCostPerUserQuery", format!("{folder}/{per_user_name}"), per_user),
         (
             "DailyTrendPerUserQuery",
             format!("{folder}/Daily tokens per user"),
@@ -84,15 +101,15 @@ pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, Stri
     ];
     let keys = &config.attribution.request_metadata_keys;
     if !keys.is_empty() {
-        let fields: Vec<String> = keys.iter().map(|k| format!("requestMetadata.{k}")).collect();
-        q.push((
-            "CallsByRequestMetadataQuery",
-            format!("{folder}/Calls and cost by request metadata"),
+        let fields = keys.iter().map(|k| format!("requestMetadata.{k}")).collect::<Vec<_>>().join(", ");
+        let (text, priced) = within_query_limit(
             format!(
-                "fields @timestamp, {cost} as cost_usd\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(cost_usd) as estimated_cost_usd by {}\n| sort estimated_cost_usd desc",
-                fields.join(", ")
+                "fields @timestamp, {cost} as cost_usd\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(cost_usd) as estimated_cost_usd by {fields}\n| sort estimated_cost_usd desc"
             ),
-        ));
+            || format!("fields @timestamp\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by {fields}\n| sort input_tokens desc"),
+        );
+        let name = if priced { "Calls and cost by request metadata" } else { "Calls and tokens by request metadata" };
+        q.push(("CallsByRequestMetadataQuery", format!("{folder}/{name}"), text));
     }
     q
 }
@@ -115,7 +132,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, log_group: 
         if text.len() > MAX_QUERY_LENGTH {
             return Err(CfnError::invalid(
                 "monitoring::attribution",
-                format!("query `{name}` is {} characters, over Logs Insights' {MAX_QUERY_LENGTH}; list fewer models under `models` or `pricing.models`", text.len()),
+                format!("query `{name}` is {} characters, over Logs Insights' {MAX_QUERY_LENGTH}; list fewer keys under `attribution.request_metadata_keys`", text.len()),
             ));
         }
         out.queries.push(QueryDefinition::new(id, name, text).log_group(log_group).build(template)?);

@@ -3,11 +3,12 @@
 
 use crate::bedrock::pricing::{format_price, TokenKind};
 use crate::cfn::Value;
+use crate::cloudwatch::dashboard::bedrock_per_model;
 use crate::cloudwatch::metric::bedrock_sum_all_models;
 use crate::cloudwatch::{Dashboard, Metric, MetricSource, Query, Stat, Widget};
 use crate::config::Config;
 
-use super::dashboard_common::{cost_models, header, total_cost};
+use super::dashboard_common::{cost_elsewhere, cost_models, header, running_sum};
 
 const DAY: u32 = 86_400;
 
@@ -23,6 +24,42 @@ fn cache_savings(config: &Config, region: &str, model: &str) -> Option<MetricSou
     })
 }
 
+/// Estimated cost per model per day, per 1,000 requests, against the budget, and what caching
+/// saved, for the priced `models`.
+fn priced_widgets(config: &Config, region: &str, models: &[String], kinds: &[TokenKind], title: &dyn Fn(&str) -> String) -> Vec<Widget> {
+    let per_model: Vec<MetricSource> = models
+        .iter()
+        .filter(|m| !config.models.is_empty() || config.pricing.table().price(m, region).is_some())
+        .map(|m| super::cost::estimated_cost(config, region, std::slice::from_ref(m), kinds, DAY, &format!("{m} (USD)")))
+        .collect();
+    let savings: Vec<MetricSource> = models.iter().filter_map(|m| cache_savings(config, region, m)).collect();
+    let mut widgets = vec![Widget::graph(title("Estimated cost per model per day"), per_model).stacked().y_label("USD / day").size(24, 7)];
+    if config.models.is_empty() {
+        // Every priced model is on the graph above; repeating all of them in derived graphs
+        // would multiply the dashboard's size. A model list enables them.
+        widgets.push(Widget::text("List the models you use under `models` in the config to add cost per 1,000 requests and spend against the budget.").size(24, 2));
+    } else {
+        let total = |label: &str| super::cost::estimated_cost(config, region, models, kinds, DAY, label);
+        let per_thousand = match total("Estimated cost per 1,000 requests, USD") {
+            MetricSource::Math { expression, mut inputs, label, period } => {
+                inputs.push(("inv".into(), bedrock_sum_all_models("Invocations", Stat::Sum, DAY)));
+                MetricSource::Math { expression: format!("1000 * ({expression}) / inv"), inputs, label, period }
+            }
+            other => other,
+        };
+        widgets.push(Widget::graph(title("Estimated cost per 1,000 requests"), vec![per_thousand]).y_label("USD"));
+        let mut budget = Widget::graph(title("Spend against the budget"), vec![running_sum(total("Estimated spend, running total, USD"))]).y_label("USD");
+        if let Some(limit) = config.cost.monthly_budget_usd {
+            budget = budget.threshold_line("Monthly budget", limit);
+        }
+        widgets.push(budget);
+    }
+    if !savings.is_empty() {
+        widgets.push(Widget::graph(title("Saved by prompt caching"), savings).stacked().y_label("USD / day"));
+    }
+    widgets
+}
+
 pub fn dashboard(config: &Config, log_group: &Value) -> Dashboard {
     let c = &config.dashboards.cost;
     let mut d = Dashboard::new("CostDashboard", c.name.as_str()).widget(header(
@@ -32,50 +69,35 @@ pub fn dashboard(config: &Config, log_group: &Value) -> Dashboard {
         "Estimated from token counts at the configured prices (USD); the bill is the authority. Per-user cost comes from the invocation logs.",
     ));
     let primary = config.primary_region();
-    let (models, kinds) = cost_models(config);
+    let priced = cost_models(config);
     for region in &config.regions {
         let title = |t: &str| if config.regions.len() == 1 { t.to_owned() } else { format!("{t} ({region})") };
-        let per_model: Vec<MetricSource> = models
-            .iter()
-            .filter(|m| !config.models.is_empty() || config.pricing.table().price(m, region).is_some())
-            .map(|m| super::cost::estimated_cost(config, region, std::slice::from_ref(m), &kinds, DAY, &format!("{m} (USD)")))
-            .collect();
-        let per_thousand = match total_cost(config, region, DAY, "Estimated cost per 1,000 requests, USD") {
-            MetricSource::Math { expression, mut inputs, label, period } => {
-                inputs.push(("inv".into(), bedrock_sum_all_models("Invocations", Stat::Sum, DAY)));
-                MetricSource::Math { expression: format!("1000 * ({expression}) / inv"), inputs, label, period }
-            }
-            other => other,
+        let mut widgets = match &priced {
+            Some((models, kinds)) => priced_widgets(config, region, models, kinds, &title),
+            // Tokens by model still show who uses what; the prices are left to `report`.
+            None => vec![
+                cost_elsewhere(config),
+                Widget::graph(
+                    title("Input and output tokens per model per day"),
+                    vec![bedrock_per_model("InputTokenCount", Stat::Sum, DAY), bedrock_per_model("OutputTokenCount", Stat::Sum, DAY)],
+                )
+                .stacked()
+                .y_label("Tokens / day")
+                .size(24, 7),
+            ],
         };
-        let savings: Vec<MetricSource> = models.iter().filter_map(|m| cache_savings(config, region, m)).collect();
-        let mut widgets = vec![Widget::graph(title("Estimated cost per model per day"), per_model).stacked().y_label("USD / day").size(24, 7)];
-        if config.models.is_empty() {
-            // Every priced model is on the graph above; repeating all of them in derived graphs
-            // would multiply the dashboard's size. A model list enables them.
-            widgets.push(Widget::text("List the models you use under `models` in the config to add cost per 1,000 requests and spend against the budget.").size(24, 2));
-        } else {
-            widgets.push(Widget::graph(title("Estimated cost per 1,000 requests"), vec![per_thousand]).y_label("USD"));
-            let cumulative = match total_cost(config, region, DAY, "Estimated spend, running total, USD") {
-                MetricSource::Math { expression, inputs, label, period } => MetricSource::Math { expression: format!("RUNNING_SUM({expression})"), inputs, label, period },
-                other => other,
-            };
-            let mut budget = Widget::graph(title("Spend against the budget"), vec![cumulative]).y_label("USD");
-            if let Some(limit) = config.cost.monthly_budget_usd {
-                budget = budget.threshold_line("Monthly budget", limit);
-            }
-            widgets.push(budget);
-        }
-        if !savings.is_empty() {
-            widgets.push(Widget::graph(title("Saved by prompt caching"), savings).stacked().y_label("USD / day"));
-        }
         if config.attribution.enabled {
             let group = if region == primary { log_group.clone() } else { Value::str(config.logging.log_group_name.as_str()) };
-            let query = format!(
-                "fields {} as cost_usd\n| {}\n| stats sum(cost_usd) as estimated_cost_usd, count(*) as calls by principal\n| sort estimated_cost_usd desc\n| limit 20",
-                super::attribution::cost_expression(config, region),
-                crate::bedrock::identity::insights_commands(config.attribution.sessions_are_people)
+            let who = crate::bedrock::identity::insights_commands(config.attribution.sessions_are_people);
+            let (query, priced) = super::attribution::within_query_limit(
+                format!(
+                    "fields {} as cost_usd\n| {who}\n| stats sum(cost_usd) as estimated_cost_usd, count(*) as calls by principal\n| sort estimated_cost_usd desc\n| limit 20",
+                    super::attribution::cost_expression(config, region)
+                ),
+                || format!("fields coalesce(input.inputTokenCount, 0) + coalesce(output.outputTokenCount, 0) as tokens\n| {who}\n| stats sum(tokens) as total_tokens, count(*) as calls by principal\n| sort total_tokens desc\n| limit 20"),
             );
-            widgets.push(Widget::logs(title("Top users by estimated cost"), vec![group], query));
+            let top = if priced { "Top users by estimated cost" } else { "Top users by tokens" };
+            widgets.push(Widget::logs(title(top), vec![group], query));
         }
         for w in widgets {
             d = d.widget(w.in_region(region));

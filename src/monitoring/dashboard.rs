@@ -8,11 +8,14 @@ use crate::cloudwatch::{AlarmRef, Dashboard, DashboardRef, Metric, MetricSource,
 use crate::bedrock::pricing::TokenKind;
 use crate::config::Config;
 
+use super::dashboard_common::too_many_models;
+
 const PERIOD: u32 = 300;
 
-/// One line per listed model, or every model through SEARCH when none are listed.
+/// One line per listed model, or every model through SEARCH when none are listed or more than
+/// the dashboards draw one by one.
 fn by_model(config: &Config, metric: &str, stat: Stat, region: &str) -> Vec<MetricSource> {
-    if config.models.is_empty() {
+    if config.models.is_empty() || too_many_models(config) {
         vec![bedrock_per_model(metric, stat, PERIOD)]
     } else {
         config
@@ -123,7 +126,7 @@ pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, lo
         .into_iter()
         .map(Widget::stacked),
     );
-    if !config.models.is_empty() && config.models.len() <= 100 {
+    if !config.models.is_empty() && !too_many_models(config) {
         let sources = config
             .models
             .iter()

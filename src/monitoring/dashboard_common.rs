@@ -38,18 +38,49 @@ pub fn header(config: &Config, name: &str, title: &str, purpose: &str) -> Widget
     Widget::text(text).size(24, 3)
 }
 
-/// Models priced on cost widgets: the configured list, else the whole price table. Without a
-/// list only input and output tokens are priced, to keep the dashboard body small.
-pub fn cost_models(config: &Config) -> (Vec<String>, Vec<TokenKind>) {
-    if config.models.is_empty() {
-        (config.pricing.table().model_ids().map(str::to_owned).collect(), vec![TokenKind::Input, TokenKind::Output])
+/// The most listed models the dashboards draw and price one by one. Past this a graph of 50
+/// lines no longer reads, and pricing costs metrics per model (a widget holds 500) and template
+/// bytes (1 MB from S3); graphs then show every model through SEARCH, and per-model and
+/// per-user cost come from `bedrock-watch report`, which prices any number of models.
+pub const MAX_MODELS_DRAWN: usize = 50;
+
+/// Whether the config lists more models than the dashboards draw one by one.
+pub fn too_many_models(config: &Config) -> bool {
+    config.models.len() > MAX_MODELS_DRAWN
+}
+
+/// Models priced on cost widgets: the configured list, else the whole price table; `None` when
+/// the list is longer than [`MAX_MODELS_DRAWN`]. Without a list only input and output tokens
+/// are priced, to keep the dashboard body small.
+pub fn cost_models(config: &Config) -> Option<(Vec<String>, Vec<TokenKind>)> {
+    if too_many_models(config) {
+        None
+    } else if config.models.is_empty() {
+        Some((config.pricing.table().model_ids().map(str::to_owned).collect(), vec![TokenKind::Input, TokenKind::Output]))
     } else {
-        (config.models.clone(), TokenKind::ALL.to_vec())
+        Some((config.models.clone(), TokenKind::ALL.to_vec()))
     }
 }
 
-/// Estimated cost of all cost models over `period`, as one series.
-pub fn total_cost(config: &Config, region: &str, period: u32, label: &str) -> MetricSource {
-    let (models, kinds) = cost_models(config);
-    super::cost::estimated_cost(config, region, &models, &kinds, period, label)
+/// Estimated cost of all cost models over `period`, as one series (`None`: see [`cost_models`]).
+pub fn total_cost(config: &Config, region: &str, period: u32, label: &str) -> Option<MetricSource> {
+    let (models, kinds) = cost_models(config)?;
+    Some(super::cost::estimated_cost(config, region, &models, &kinds, period, label))
+}
+
+/// The running total of a cost series (spend so far in the period shown).
+pub fn running_sum(cost: MetricSource) -> MetricSource {
+    match cost {
+        MetricSource::Math { expression, inputs, label, period } => MetricSource::Math { expression: format!("RUNNING_SUM({expression})"), inputs, label, period },
+        other => other,
+    }
+}
+
+/// What a dashboard shows instead of estimated-cost graphs when the model list is too long.
+pub fn cost_elsewhere(config: &Config) -> Widget {
+    Widget::text(format!(
+        "`models` lists {} models, more than the {MAX_MODELS_DRAWN} the dashboards price one by one. Estimated cost per model and per user: `bedrock-watch report`. The bill: the AWS Budgets budget (`cost.monthly_budget_usd`).",
+        config.models.len()
+    ))
+    .size(24, 2)
 }

@@ -6,7 +6,7 @@ use crate::cloudwatch::metric::bedrock_sum_all_models;
 use crate::cloudwatch::{Dashboard, MetricSource, Stat, Widget};
 use crate::config::Config;
 
-use super::dashboard_common::{header, total_cost};
+use super::dashboard_common::{cost_elsewhere, header, running_sum, total_cost};
 
 const DAY: u32 = 86_400;
 const HOUR: u32 = 3600;
@@ -64,20 +64,20 @@ pub fn dashboard(config: &Config) -> Dashboard {
         }
         widgets.push(Widget::graph(title("Success rate against the SLA"), vec![success]).y_label("%").threshold_line("SLA", m.sla_success_percent));
         widgets.push(Widget::graph(title("Average latency against the target"), vec![latency]).y_label("ms").threshold_line("Target", m.latency_target_ms as f64));
-        let spend = total_cost(config, region, DAY, "Estimated spend per day, USD");
-        let cumulative = match total_cost(config, region, DAY, "Estimated spend, running total over the period shown, USD") {
-            MetricSource::Math { expression, inputs, label, period } => MetricSource::Math { expression: format!("RUNNING_SUM({expression})"), inputs, label, period },
-            other => other,
-        };
-        widgets.push(Widget::graph(title("Estimated spend per day"), vec![spend]).y_label("USD"));
-        // Without a model list every priced model is on the graph; a second copy for the
-        // running total would double the dashboard's size for little.
-        if !config.models.is_empty() {
-            let mut running = Widget::graph(title("Estimated spend, running total"), vec![cumulative]).y_label("USD");
-            if let Some(budget) = config.cost.monthly_budget_usd {
-                running = running.threshold_line("Monthly budget", budget);
+        match total_cost(config, region, DAY, "Estimated spend per day, USD") {
+            None => widgets.push(cost_elsewhere(config)),
+            Some(spend) => {
+                widgets.push(Widget::graph(title("Estimated spend per day"), vec![spend]).y_label("USD"));
+                // Without a model list every priced model is on the graph; a second copy for the
+                // running total would double the dashboard's size for little.
+                if let Some(cumulative) = total_cost(config, region, DAY, "Estimated spend, running total over the period shown, USD").filter(|_| !config.models.is_empty()) {
+                    let mut running = Widget::graph(title("Estimated spend, running total"), vec![running_sum(cumulative)]).y_label("USD");
+                    if let Some(budget) = config.cost.monthly_budget_usd {
+                        running = running.threshold_line("Monthly budget", budget);
+                    }
+                    widgets.push(running);
+                }
             }
-            widgets.push(running);
         }
         for w in widgets {
             d = d.widget(w.in_region(region));
