@@ -154,6 +154,46 @@ proptest! {
     }
 
     #[test]
+    fn any_number_of_priced_models_fits_cloudformation_and_logs_insights(
+        n in 0usize..400,
+        prices in proptest::collection::vec((0.00001f64..0.1, 0.00001f64..0.1), 1..6),
+        alarmed in 0usize..6,
+        keys in proptest::collection::btree_set("[a-z][a-z0-9_-]{0,15}", 0..3),
+    ) {
+        let mut c = Config::default();
+        c.models = (0..n).map(|i| format!("vendor{}.model-{i:03}-v1:0", i % 7)).collect();
+        c.alerts.models = c.models.iter().take(alarmed).cloned().collect();
+        c.attribution.request_metadata_keys = keys.into_iter().collect();
+        for (i, m) in c.models.iter().enumerate() {
+            let (input, output) = prices[i % prices.len()];
+            c.pricing.models.insert(m.clone(), bedrock_watch::bedrock::pricing::Price { input, output, cache_read: None, cache_write: None });
+        }
+        prop_assert!(config::load_problems(&c).is_empty(), "{:?}", config::load_problems(&c));
+        let rendered = synth::synthesize(&c, Format::Yaml).expect("a long model list must synthesize");
+        for r in &rendered {
+            prop_assert!(r.findings.is_empty(), "{:?}", r.findings);
+            prop_assert!(r.content.len() <= 1_000_000, "{} bytes", r.content.len());
+        }
+        let region = c.primary_region().to_owned();
+        let queries = monitoring::attribution::queries(&c, &region);
+        for (_, name, text) in &queries {
+            prop_assert!(text.len() <= monitoring::attribution::MAX_QUERY_LENGTH, "{name}: {}", text.len());
+        }
+        // Up to the drawing limit the per-user query prices in Logs Insights when it fits;
+        // `report` always gets a query it can run and prices the tokens itself.
+        let per_user = &queries.iter().find(|(id, ..)| *id == "TokensAndCostPerUserQuery").unwrap().2;
+        prop_assert!(per_user.contains("input_tokens") && per_user.contains("by principal, modelId"));
+        prop_assert!(bedrock_watch::report::insights::user_query(&c, &region).is_ok());
+        let dashboards = monitoring::stacks(&c).unwrap().remove(0).template;
+        let ops = render(&dashboards, Format::Yaml);
+        if n > monitoring::dashboard_common::MAX_MODELS_DRAWN {
+            prop_assert!(ops.contains("more than the 50 the dashboards price one by one"));
+        } else if n > 0 {
+            prop_assert!(ops.contains(&format!("{} (USD)", c.models[n - 1])), "each listed model is priced on the cost dashboard");
+        }
+    }
+
+    #[test]
     fn rendering_is_deterministic_and_round_trips(config in config_strategy()) {
         let region = config.primary_region().to_owned();
         let a = monitoring::build(&config, &region).unwrap();

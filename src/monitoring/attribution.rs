@@ -174,3 +174,30 @@ pub fn principal_groups(principals: &[String]) -> Vec<Vec<&str>> {
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bedrock::pricing::Price;
+
+    fn per_user(config: &Config) -> (String, String) {
+        let (_, name, text) = queries(config, "us-east-1").into_iter().find(|(id, ..)| *id == "TokensAndCostPerUserQuery").unwrap();
+        (name, text)
+    }
+
+    #[test]
+    fn per_user_query_prices_in_logs_insights_while_it_fits() {
+        let (name, text) = per_user(&Config::default());
+        assert!(name.ends_with("Tokens and estimated cost per user, model and day"), "{name}");
+        assert!(text.contains("sum(cost_usd) as estimated_cost_usd") && text.len() <= MAX_QUERY_LENGTH);
+
+        let mut many = Config::default();
+        for i in 0..300 {
+            many.pricing.models.insert(format!("vendor.model-{i:03}-v1:0"), Price { input: 0.001 * f64::from(i % 3 + 1), output: 0.005, cache_read: None, cache_write: None });
+        }
+        let (name, text) = per_user(&many);
+        assert!(name.ends_with("(priced by bedrock-watch report)"), "{name}");
+        assert!(!text.contains("cost_usd") && text.contains("sum(input.inputTokenCount) as input_tokens"), "{text}");
+        assert!(text.len() <= MAX_QUERY_LENGTH);
+    }
+}
