@@ -70,12 +70,38 @@ pub fn write(rendered: &[Rendered], dir: &Path) -> Result<Vec<PathBuf>, SynthErr
         .map(|r| {
             let path = dir.join(&r.file_name);
             // Leave an identical file alone so its modification time only changes with content.
-            if std::fs::read_to_string(&path).ok().as_deref() != Some(r.content.as_str()) {
+            if file_holds(&path, &r.content) != Some(true) {
                 std::fs::write(&path, &r.content).map_err(|source| SynthError::Write { path: path.clone(), source })?;
             }
             Ok(path)
         })
         .collect()
+}
+
+/// Whether the file at `path` holds exactly `content` (`None`: it cannot be read). Compared a
+/// block at a time, so checking a template never allocates a copy of it.
+fn file_holds(path: &Path, content: &str) -> Option<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() != content.len() as u64 {
+        return Some(false);
+    }
+    let mut expected = content.as_bytes();
+    let mut block = [0u8; 16 * 1024];
+    loop {
+        let n = match file.read(&mut block) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        };
+        if n == 0 {
+            return Some(expected.is_empty());
+        }
+        if n > expected.len() || block[..n] != expected[..n] {
+            return Some(false);
+        }
+        expected = &expected[n..];
+    }
 }
 
 /// Why a file in the output folder is not what synthesis would write.
@@ -100,10 +126,10 @@ pub fn stale(rendered: &[Rendered], dir: &Path) -> Vec<Stale> {
         .iter()
         .filter_map(|r| {
             let path = dir.join(&r.file_name);
-            match std::fs::read_to_string(&path) {
-                Err(_) => Some(Stale::Missing(path)),
-                Ok(existing) if existing != r.content => Some(Stale::Differs(path)),
-                Ok(_) => None,
+            match file_holds(&path, &r.content) {
+                None => Some(Stale::Missing(path)),
+                Some(false) => Some(Stale::Differs(path)),
+                Some(true) => None,
             }
         })
         .collect()

@@ -15,7 +15,9 @@ const STEP: usize = 2;
 
 /// Renders the template as YAML.
 pub fn emit_template(t: &Template) -> String {
-    let mut e = Emitter { out: String::with_capacity(16 * 1024) };
+    // CloudFormation takes at most 1 MB; reserving that up front means the text is never copied
+    // while it grows, and the system maps only the pages actually written.
+    let mut e = Emitter { out: String::with_capacity(super::validate::MAX_S3_BODY_BYTES) };
     e.entry_scalar(0, "AWSTemplateFormatVersion", &Value::str("2010-09-09"));
     if let Some(d) = &t.description {
         e.entry_scalar(0, "Description", &Value::str(d.as_str()));
