@@ -98,10 +98,14 @@ pub enum Value {
     Fn(Box<Intrinsic>),
 }
 
+/// A map key: nearly always a literal property name, which is then borrowed rather than
+/// allocated (a template has tens of thousands of keys).
+pub type Key = std::borrow::Cow<'static, str>;
+
 /// An insertion-ordered map: builders decide the order keys appear in, so output is stable and
 /// reads in the order a person would write it.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Map(pub Vec<(String, Value)>);
+pub struct Map(pub Vec<(Key, Value)>);
 
 impl Map {
     pub fn new() -> Self {
@@ -109,7 +113,7 @@ impl Map {
     }
 
     /// Sets `key`, replacing an earlier value for it in place.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+    pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) -> &mut Self {
         let key = key.into();
         let value = value.into();
         match self.0.iter_mut().find(|(k, _)| *k == key) {
@@ -120,13 +124,13 @@ impl Map {
     }
 
     /// Chaining form of [`Map::insert`].
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn with(mut self, key: impl Into<Key>, value: impl Into<Value>) -> Self {
         self.insert(key, value);
         self
     }
 
     /// Sets `key` only when `value` is present; optional builder fields use this.
-    pub fn with_opt<V: Into<Value>>(mut self, key: impl Into<String>, value: Option<V>) -> Self {
+    pub fn with_opt<V: Into<Value>>(mut self, key: impl Into<Key>, value: Option<V>) -> Self {
         if let Some(v) = value {
             self.insert(key, v);
         }
@@ -142,7 +146,7 @@ impl Map {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
 }
 

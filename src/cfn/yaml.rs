@@ -241,7 +241,7 @@ impl Emitter {
             }
             Intrinsic::Condition(name) => return self.tagged_scalar("!Condition", name, indent),
             Intrinsic::Sub { template, variables } => {
-                ("!Sub", vec![Value::str(template.as_str()), Value::Map(Map(variables.clone()))])
+                ("!Sub", vec![Value::str(template.as_str()), Value::Map(Map(variables.iter().map(|(k, v)| (k.clone().into(), v.clone())).collect()))])
             }
             Intrinsic::Join { delimiter, values } => ("!Join", vec![Value::str(delimiter.as_str()), Value::List(values.clone())]),
             Intrinsic::Select { index, list } => ("!Select", vec![Value::Int(i64::from(*index)), list.clone()]),

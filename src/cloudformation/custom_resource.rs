@@ -28,7 +28,7 @@ impl CustomResource {
     /// A property passed to the function. CloudFormation hands every value over as a string,
     /// so booleans arrive as "true"/"false".
     pub fn property(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.properties.insert(key, value);
+        self.properties.insert(key.to_owned(), value);
         self
     }
 

@@ -46,7 +46,7 @@ fn optional(v: Option<f64>) -> Value {
 }
 
 fn string_map<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Value {
-    Value::Map(Map(pairs.map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect()))
+    Value::Map(Map(pairs.map(|(k, v)| (k.clone().into(), Value::str(v.as_str()))).collect()))
 }
 
 /// Prices in effect in `region`, as the handler's `prices` entry (discount already applied).
@@ -72,14 +72,14 @@ pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &T
     let overrides = q
         .overrides
         .iter()
-        .map(|(k, o)| (k.clone(), Value::Map(Map::new().with("daily_limit", optional(o.daily_limit)).with("monthly_limit", optional(o.monthly_limit)))))
+        .map(|(k, o)| (k.clone().into(), Value::Map(Map::new().with("daily_limit", optional(o.daily_limit)).with("monthly_limit", optional(o.monthly_limit)))))
         .collect();
     let teams = q
         .teams
         .iter()
         .map(|(name, t)| {
             let team = Map::new().with("members", Value::list(t.members.iter().map(String::as_str))).with("monthly_limit", optional(t.monthly_limit));
-            (name.clone(), Value::Map(team))
+            (name.clone().into(), Value::Map(team))
         })
         .collect();
     let identity_center = match &q.identity_center {
