@@ -313,6 +313,19 @@ impl TokenKind {
 
 /// Prices printed without float noise (`0.00025`, not `0.00025000000000000006`).
 pub fn format_price(p: f64) -> String {
+    // Fast path: a non-negative price scaled to 10 decimals is an integer well inside f64's exact
+    // range; rounding it gives the digits `{:.10}` gives unless the scaled value sits next to a
+    // half, where the exact decimal expansion decides and the formatter is asked instead.
+    let scaled = p * 1e10;
+    if p >= 0.0 && scaled < 1e15 && ((scaled - scaled.floor()) - 0.5).abs() > 1e-6 {
+        let units = scaled.round() as u64;
+        let (whole, fraction) = (units / 10_000_000_000, units % 10_000_000_000);
+        if fraction == 0 {
+            return whole.to_string();
+        }
+        let digits = format!("{fraction:010}");
+        return format!("{whole}.{}", digits.trim_end_matches('0'));
+    }
     let s = format!("{:.10}", p);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" {
@@ -325,6 +338,25 @@ pub fn format_price(p: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_price_fast_path_matches_the_formatter() {
+        let slow = |p: f64| {
+            let s = format!("{p:.10}");
+            let s = s.trim_end_matches('0').trim_end_matches('.').to_owned();
+            if s.is_empty() || s == "-" { "0".to_owned() } else { s }
+        };
+        let mut p = 1e-11;
+        while p < 2e4 {
+            for x in [p, p * 0.9, p * 1.25, p * 0.1, p - p * 0.3] {
+                assert_eq!(format_price(x), slow(x), "{x:e}");
+            }
+            p *= 1.0173;
+        }
+        for x in [0.0, 0.00006, 0.0008, 0.000035, 0.00000000005, 0.00000000015, 1.0, 12.5, -0.001] {
+            assert_eq!(format_price(x), slow(x), "{x:e}");
+        }
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

@@ -366,29 +366,34 @@ fn source_rows(source: &MetricSource, index: usize, region: Option<&str>) -> Vec
 }
 
 fn prefix_ids(expression: &str, inputs: &[(String, Query)], index: usize) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(expression.len() + 8);
-    let mut word = String::new();
     let mut in_quote = false;
-    let flush = |word: &mut String, out: &mut String| {
-        if inputs.iter().any(|(id, _)| id == word) {
-            out.push_str(&format!("{word}_{index}"));
-        } else {
+    // Words are runs of ASCII letters, digits and `_` outside quotes; everything else is copied
+    // as it is. Slicing at ASCII boundaries keeps multi-byte characters whole.
+    let bytes = expression.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !in_quote && (b.is_ascii_alphanumeric() || b == b'_') {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &expression[start..i];
             out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in expression.chars() {
-        if !in_quote && (c.is_ascii_alphanumeric() || c == '_') {
-            word.push(c);
+            if inputs.iter().any(|(id, _)| id == word) {
+                let _ = write!(out, "_{index}");
+            }
             continue;
         }
-        flush(&mut word, &mut out);
-        if c == '"' || c == '\'' {
+        if b == b'"' || b == b'\'' {
             in_quote = !in_quote;
         }
-        out.push(c);
+        let end = i + expression[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&expression[i..end]);
+        i = end;
     }
-    flush(&mut word, &mut out);
     out
 }
 

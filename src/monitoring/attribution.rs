@@ -74,8 +74,13 @@ const TOKEN_SUMS: &str = "count(*) as calls, sum(input.inputTokenCount) as input
 
 /// The saved queries: (logical id, name, query text).
 pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, String)> {
+    queries_pricing_with(config, region, &cost_expression(config, region))
+}
+
+/// [`queries`] with the region's [`cost_expression`] already worked out (the stack needs it
+/// twice, and it is one of the longer strings to build).
+pub fn queries_pricing_with(config: &Config, region: &str, cost: &str) -> Vec<(&'static str, String, String)> {
     let who = identity::insights_commands(config.attribution.sessions_are_people);
-    let cost = cost_expression(config, region);
     let folder = format!("bedrock-watch/{}", config.stack_name_for(region));
     let (per_user, priced) = within_query_limit(
         format!(
@@ -114,7 +119,7 @@ pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, Stri
     q
 }
 
-pub fn build(template: &mut Template, config: &Config, region: &str, log_group: &LogGroupRef) -> Result<Attribution, CfnError> {
+pub fn build(template: &mut Template, config: &Config, region: &str, log_group: &LogGroupRef, cost: &str) -> Result<Attribution, CfnError> {
     let mut out = Attribution { rules: Vec::new(), queries: Vec::new(), filters: Vec::new() };
     if !config.attribution.enabled {
         return Ok(out);
@@ -128,7 +133,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, log_group: 
         }
         out.rules.push(rule.build(template)?);
     }
-    for (id, name, text) in queries(config, region) {
+    for (id, name, text) in queries_pricing_with(config, region, cost) {
         if text.len() > MAX_QUERY_LENGTH {
             return Err(CfnError::invalid(
                 "monitoring::attribution",

@@ -60,7 +60,9 @@ fn priced_widgets(config: &Config, region: &str, models: &[String], kinds: &[Tok
     widgets
 }
 
-pub fn dashboard(config: &Config, log_group: &Value) -> Dashboard {
+/// `primary_cost` is the primary region's per-record cost expression
+/// ([`super::attribution::cost_expression`]), which the stack has already built.
+pub fn dashboard(config: &Config, log_group: &Value, primary_cost: &str) -> Dashboard {
     let c = &config.dashboards.cost;
     let mut d = Dashboard::new("CostDashboard", c.name.as_str()).widget(header(
         config,
@@ -92,7 +94,7 @@ pub fn dashboard(config: &Config, log_group: &Value) -> Dashboard {
             let (query, priced) = super::attribution::within_query_limit(
                 format!(
                     "fields {} as cost_usd\n| {who}\n| stats sum(cost_usd) as estimated_cost_usd, count(*) as calls by principal\n| sort estimated_cost_usd desc\n| limit 20",
-                    super::attribution::cost_expression(config, region)
+                    if region == primary { primary_cost.to_owned() } else { super::attribution::cost_expression(config, region) }
                 ),
                 || format!("fields coalesce(input.inputTokenCount, 0) + coalesce(output.outputTokenCount, 0) as tokens\n| {who}\n| stats sum(tokens) as total_tokens, count(*) as calls by principal\n| sort total_tokens desc\n| limit 20"),
             );

@@ -75,7 +75,8 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     if with_budget {
         cost::budget(&mut t, config, &alerts.topics.warning)?;
     }
-    attribution::build(&mut t, config, region, &storage.log_group)?;
+    let cost_expression = if config.attribution.enabled { attribution::cost_expression(config, region) } else { String::new() };
+    attribution::build(&mut t, config, region, &storage.log_group, &cost_expression)?;
     if config.quotas.enabled {
         crate::quotas::build(&mut t, config, region, &key, &alerts.topics.warning, &storage.log_group)?;
     }
@@ -89,7 +90,7 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
             security_dashboard::dashboard(config, &log_group).build(&mut t)?;
         }
         if d.cost.enabled {
-            cost_dashboard::dashboard(config, &log_group).build(&mut t)?;
+            cost_dashboard::dashboard(config, &log_group, &cost_expression).build(&mut t)?;
         }
     }
     if primary {
