@@ -380,43 +380,31 @@ struct Readable {
 
 impl Readable {
     fn write(&self, v: &Value, indent: usize, out: &mut String) {
-        let multi_line = match v {
-            Value::Map(m) if !m.is_empty() => {
-                m.0.iter().any(|(_, x)| matches!(x, Value::Map(o) if o.0.len() > 2)) || self.too_wide(v, indent)
-            }
-            Value::List(l) if !l.is_empty() => self.too_wide(v, indent),
-            _ => false,
-        };
-        if !multi_line {
-            return self.compact(v, out);
-        }
-        let pad = |n: usize, out: &mut String| out.extend(std::iter::repeat_n(' ', n));
-        let (open, close, len) = match v {
-            Value::Map(m) => ('{', '}', m.0.len()),
-            Value::List(l) => ('[', ']', l.len()),
-            _ => unreachable!("only non-empty maps and lists span lines"),
-        };
-        out.push(open);
-        out.push('\n');
-        for i in 0..len {
-            pad(indent + 2, out);
-            let child = match v {
-                Value::Map(m) => {
-                    json_string(&m.0[i].0, false, out);
+        match v {
+            Value::Map(m) if !m.is_empty() && (m.0.iter().any(|(_, x)| matches!(x, Value::Map(o) if o.0.len() > 2)) || self.too_wide(v, indent)) => {
+                out.push_str("{\n");
+                for (i, (k, x)) in m.0.iter().enumerate() {
+                    pad(indent + 2, out);
+                    json_string(k, false, out);
                     out.push_str(": ");
-                    &m.0[i].1
+                    self.write(x, indent + 2, out);
+                    out.push_str(if i + 1 < m.0.len() { ",\n" } else { "\n" });
                 }
-                Value::List(l) => &l[i],
-                _ => unreachable!(),
-            };
-            self.write(child, indent + 2, out);
-            if i + 1 < len {
-                out.push(',');
+                pad(indent, out);
+                out.push('}');
             }
-            out.push('\n');
+            Value::List(l) if !l.is_empty() && self.too_wide(v, indent) => {
+                out.push_str("[\n");
+                for (i, x) in l.iter().enumerate() {
+                    pad(indent + 2, out);
+                    self.write(x, indent + 2, out);
+                    out.push_str(if i + 1 < l.len() { ",\n" } else { "\n" });
+                }
+                pad(indent, out);
+                out.push(']');
+            }
+            _ => self.compact(v, out),
         }
-        pad(indent, out);
-        out.push(close);
     }
 
     /// Whether the compact form of `v` at `indent` passes the line width. Counting stops at the
@@ -491,6 +479,10 @@ impl Readable {
             Value::Fn(f) => placeholder(f, |text| json_string(text, false, out)),
         }
     }
+}
+
+fn pad(n: usize, out: &mut String) {
+    out.extend(std::iter::repeat_n(' ', n));
 }
 
 /// The `${...}` placeholder an intrinsic becomes inside embedded JSON. A Sub without its own
