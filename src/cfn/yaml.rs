@@ -305,8 +305,23 @@ impl Emitter {
             self.out.push_str(&s.replace('\'', "''"));
             self.out.push('\'');
         } else {
-            // JSON string escapes are valid YAML double-quoted escapes.
-            self.out.push_str(&serde_json::to_string(s).unwrap_or_default());
+            // Double-quoted with every control character escaped: C1 controls too, since YAML
+            // reads U+0085 inside quotes as a line break (JSON escaping leaves it raw).
+            self.out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => self.out.push_str("\\\""),
+                    '\\' => self.out.push_str("\\\\"),
+                    '\n' => self.out.push_str("\\n"),
+                    '\t' => self.out.push_str("\\t"),
+                    '\r' => self.out.push_str("\\r"),
+                    c if c.is_control() => {
+                        let _ = write!(self.out, "\\u{:04x}", u32::from(c));
+                    }
+                    c => self.out.push(c),
+                }
+            }
+            self.out.push('"');
         }
     }
 
@@ -382,10 +397,12 @@ fn could_be_literal_block(s: &str) -> bool {
     if !s.contains('\n') || s.starts_with(' ') || s.starts_with('\n') || s.ends_with("\n\n") {
         return false;
     }
-    // Branch-free, so it runs a vector at a time over long texts; the exact test (0xC2 starts
-    // U+0080-U+009F, but also harmless letters) only when something looks suspicious.
-    let suspicious = s.as_bytes().iter().fold(0u8, |acc, &b| acc | (u8::from(b < 0x20) & u8::from(b != b'\n') & u8::from(b != b'\t')) | u8::from(b == 0x7f) | u8::from(b == 0xc2));
-    suspicious == 0 || s.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())
+    // Branch-free over byte pairs (0xC2 starts U+0080-U+009F only when the next byte is 0x80-0x9F,
+    // and also starts harmless letters such as `·`), so long texts are one cheap pass.
+    let control = |b: u8, next: u8| (u8::from(b < 0x20) & u8::from(b != b'\n') & u8::from(b != b'\t')) | u8::from(b == 0x7f) | (u8::from(b == 0xc2) & u8::from((0x80..=0x9f).contains(&next)));
+    let bytes = s.as_bytes();
+    let last = bytes.last().map_or(0, |&b| control(b, 0));
+    bytes.windows(2).fold(last, |acc, w| acc | control(w[0], w[1])) == 0
 }
 
 #[cfg(test)]
@@ -426,6 +443,18 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(roundtrip("a\tb\u{1}").as_str(), Some("a\tb\u{1}"));
         assert_eq!(roundtrip("a\r\nb").as_str(), Some("a\r\nb"));
+    }
+
+    #[test]
+    fn c1_controls_are_escaped_but_latin_letters_keep_the_literal_block() {
+        // U+0085 (NEL) is a YAML line break: never inside a literal block.
+        let nel = "one\u{85}two\nthree";
+        assert!(!emit_value(&Value::str(nel)).contains('|'));
+        assert_eq!(roundtrip(nel).as_str(), Some(nel));
+        // `·` is encoded 0xC2 0xB7, like the C1 controls, but is text.
+        let dot = "a · b\nc";
+        assert!(emit_value(&Value::str(dot)).starts_with("|-"), "{}", emit_value(&Value::str(dot)));
+        assert_eq!(roundtrip(dot).as_str(), Some(dot));
     }
 
     #[test]
