@@ -206,8 +206,8 @@ fn aws_report(e: aws::AwsError) -> Report {
 }
 
 fn change_set_name() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    flow::change_set_name(secs)
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    flow::change_set_name(millis)
 }
 
 async fn connect(args: &StackArgs, region: &str) -> Result<Aws, Report> {

@@ -41,9 +41,11 @@ pub enum DeployOutcome {
     Deployed { outputs: Vec<(String, String)> },
 }
 
-/// A change set name: must start with a letter; the time makes it unique per run.
-pub fn change_set_name(unix_seconds: u64) -> String {
-    format!("bedrock-watch-{unix_seconds}")
+/// A change set name: must start with a letter; the time in milliseconds makes it unique per
+/// run. (Seconds were not enough: against a fast endpoint a deploy finishes, and the next one
+/// starts, within the same second, and the second change set then took the first one's name.)
+pub fn change_set_name(unix_millis: u128) -> String {
+    format!("bedrock-watch-{unix_millis}")
 }
 
 pub async fn deploy<C: CloudFormation>(api: &C, req: &DeployRequest, prompt: &mut dyn Prompt, out: &mut dyn Write) -> Result<DeployOutcome, DeployError> {
