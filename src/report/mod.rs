@@ -248,3 +248,5 @@ pub fn assemble(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod scheduled_fixture_tests;
