@@ -9,8 +9,10 @@
   per-protocol messages); the queue gets the text summary and the report JSON, whose figures
   must equal `bedrock-watch report --format json` for the same period on the same emulator
   (the binary reaches moto's CloudWatch through the CBOR adapter, see test_report.py; boto3
-  speaks moto's own protocol). moto computes no p99 and its Logs Insights does not evaluate
-  `parse`/`stats`, so both sides see the same raw row and ignore it alike.
+  speaks moto's own protocol). moto computes no percentiles and fails on a p99 query, so the
+  function's CloudWatch client leaves p99 queries out exactly as the CBOR adapter does for the
+  binary (`MotoWithoutPercentiles`; every other call goes to moto unchanged). moto's Logs
+  Insights does not evaluate `parse`/`stats`, so both sides see the same raw row and ignore it.
 - Deploy: the example config with the schedule goes through `bedrock-watch deploy`. moto
   creates the function and its role (asserted through Lambda and IAM), but it does not model
   AWS::Scheduler::Schedule in CloudFormation: the schedule is asserted in the deployed template
@@ -39,6 +41,24 @@ ACCOUNT = "123456789012"
 def adapter(reset):
     with CborAdapter(reset) as a:
         yield a
+
+
+class MotoWithoutPercentiles:
+    """The function's boto3 CloudWatch client on moto, minus the p99 queries moto cannot answer
+    (they get no datapoints, as cbor_adapter.py gives the binary)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list_metrics(self, **kw):
+        return self.client.list_metrics(**kw)
+
+    def get_metric_data(self, MetricDataQueries, **kw):
+        pct = [q for q in MetricDataQueries if q["MetricStat"]["Stat"].startswith("p")]
+        rest = [q for q in MetricDataQueries if q not in pct]
+        result = self.client.get_metric_data(MetricDataQueries=rest, **kw)
+        result["MetricDataResults"] += [{"Id": q["Id"], "Timestamps": [], "Values": [], "StatusCode": "Complete"} for q in pct]
+        return result
 
 
 def synthesized(bw, tmp_path, config_text):
@@ -89,6 +109,7 @@ def test_the_function_sends_the_report_with_the_figures_of_report_json(bw, aws, 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     mod = report_build.load(code, "<ScheduledReportFunction as synthesized>")
     assert mod.CONFIG["topic_arn"] == topic and mod.CONFIG["log_group"] == LOG_GROUP and mod.CONFIG["top_users"] == 10
+    mod._CLIENTS["cloudwatch"] = MotoWithoutPercentiles(mod.client("cloudwatch"))
     result = mod.handler({"since": _iso(since), "until": _iso(until)}, None)
     assert result["channel"] == "sns"
 
@@ -126,7 +147,10 @@ def test_the_example_deploys_with_its_function_and_schedule(bw, aws, reset, tmp_
     [name] = [f["FunctionName"] for f in lam.list_functions()["Functions"] if "ScheduledReportFunction" in f["FunctionName"]]
     conf = lam.get_function(FunctionName=name)["Configuration"]
     assert (conf["Runtime"], conf["Handler"], conf["Timeout"], conf["MemorySize"]) == ("python3.12", "index.handler", 900, 256)
-    assert conf["LoggingConfig"]["LogGroup"] == f"/bedrock-watch/{stack}/ScheduledReportFunction"
+    # moto does not echo LoggingConfig; the function's own log group exists through the Logs API.
+    fn_group = f"/bedrock-watch/{stack}/ScheduledReportFunction"
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=fn_group)["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(fn_group, 30)]
 
     iam = aws("iam")
     [role] = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{stack}-ScheduledReportFunctionRole")]
