@@ -92,6 +92,8 @@ def trim(v):
 
 
 def base_model_id(model_id):
+    """pricing.rs `base_model_id` (as quota_core's: this function does not embed quota_core's
+    900 lines for 6); the shared fixture prices an inference-profile id through it."""
     mid = model_id.rsplit("/", 1)[-1]
     for prefix in PROFILE_PREFIXES:
         if mid.startswith(prefix):
