@@ -222,4 +222,14 @@ mod tests {
         assert_eq!(keys(ses("r@example.com", Some("other.org"), &["x"])), ["reports.schedule.ses.identity", "reports.schedule.ses.recipients[0]"]);
         assert_eq!(SesDelivery { sender: "r@example.com".into(), ..SesDelivery::default() }.identity(), "r@example.com");
     }
+
+    #[test]
+    fn bad_values_in_a_file_name_the_key_line_and_allowed_values() {
+        let e = crate::config::parse("reports:\n  schedule:\n    time: \"8am\"\n", "c.yaml").unwrap_err().to_string();
+        assert!(e.contains("c.yaml:3") && e.contains("reports.schedule.time") && e.contains("allowed: a 24-hour local time HH:MM"), "{e}");
+        let e = crate::config::parse("reports:\n  schedule:\n    frequency: hourly\n", "c.yaml").unwrap_err().to_string();
+        assert!(e.contains("hourly") && e.contains("daily") && e.contains("weekly") && e.contains("monthly"), "{e}");
+        let ok = crate::config::parse("reports:\n  schedule:\n    frequency: monthly\n    time_zone: America/New_York\n", "c.yaml").unwrap();
+        assert_eq!(ok.reports.schedule.unwrap().frequency, Frequency::Monthly);
+    }
 }
