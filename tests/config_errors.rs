@@ -102,7 +102,7 @@ fn a_file_that_is_not_utf8_is_named_as_such() {
     let out = validate_bytes(b"project: a\nstack_name: caf\xe9\n");
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("bw.yaml:2:") && err.contains("not UTF-8 at byte 23"), "{err}");
+    assert!(err.contains("bw.yaml:2:") && err.contains("not UTF-8 at byte 26"), "{err}");
     assert!(!err.contains("pass an existing file"), "{err}");
 }
 

@@ -439,6 +439,11 @@ fn odd_model_id() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Tag text that AWS accepts, or anything at all.
+fn tag_text() -> impl Strategy<Value = String> {
+    prop_oneof![3 => "[A-Za-z0-9 _.:/=+@-]{1,12}", 1 => "\\PC{0,12}"]
+}
+
 /// Regions of one partition, as a user lists them.
 fn partition_regions() -> impl Strategy<Value = Vec<String>> {
     proptest::sample::select(config::regions::PARTITIONS.to_vec())
@@ -456,8 +461,8 @@ proptest! {
         models in proptest::collection::vec(odd_model_id(), 0..6),
         regions in partition_regions(),
         stack in "[A-Za-z][A-Za-z0-9-]{0,99}",
-        tags in proptest::collection::btree_map("\\PC{0,12}", "\\PC{0,12}", 0..3),
-        emails in proptest::collection::vec("\\PC{0,6}@[a-z.-]{0,8}", 0..2),
+        tags in proptest::collection::btree_map(tag_text(), tag_text(), 0..3),
+        emails in proptest::collection::vec(prop_oneof!["[a-z]{1,6}@[a-z]{1,6}\\.com", "\\PC{0,6}@[a-z.-]{0,8}"], 0..2),
     ) {
         let mut c = Config::default();
         c.regions = regions;

@@ -498,7 +498,7 @@ fn alarmed_model_ids(c: &Config, p: &mut Vec<Problem>) {
             p.push(problem(key, quoted(m), format!("at most {max_name} characters with this stack_name: alarm names `<stack_name>-<region>-<alarm>-<model id>` are at most {MAX_ALARM_NAME_LEN} characters")));
         } else if let Some(&j) = seen.get(&fragment) {
             if models[j] != *m {
-                p.push(problem(key, quoted(m), format!("an id that differs from alerts.models[{j}] ({}) in more than punctuation or case: both give the alarms the logical-id suffix {}", quoted(&models[j]), shorten(&fragment))));
+                p.push(problem(key, quoted(m), format!("allowed: an id that differs from alerts.models[{j}] ({}) in more than punctuation or case (both would give the alarms the logical-id suffix {})", quoted(&models[j]), shorten(&fragment))));
             }
         } else {
             seen.insert(fragment, i);
@@ -511,11 +511,6 @@ pub const MAX_ALARM_NAME_LEN: usize = 255;
 
 fn join(values: &[u32]) -> String {
     values.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-}
-
-/// Whether `r` is a region of a known partition (see [`super::regions`]).
-pub fn is_region(r: &str) -> bool {
-    regions::is_known(r)
 }
 
 /// S3 general-purpose bucket naming rules.
@@ -714,10 +709,10 @@ mod tests {
     #[test]
     fn regions_and_buckets() {
         for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
-            assert!(is_region(ok), "{ok}");
+            assert!(regions::is_known(ok), "{ok}");
         }
         for bad in ["us-east", "useast1", "US-EAST-1", "us--1", "mars-1"] {
-            assert!(!is_region(bad), "{bad}");
+            assert!(!regions::is_known(bad), "{bad}");
         }
         assert!(is_bucket_name("my-logs.example"));
         assert!(!is_bucket_name("My_Logs"));
