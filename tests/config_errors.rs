@@ -65,6 +65,8 @@ fn malformed_configs_are_rejected_naming_line_key_and_allowed_values() {
         ("alerts:\n  thresholds:\n    tokens_per_hour: 1.5\n".into(), vec!["bw.yaml:3:", "alerts.thresholds.tokens_per_hour", "expected a whole number"]),
         ("alerts:\n  thresholds:\n    tokens_per_hour: -1\n".into(), vec!["bw.yaml:3:", "expected a whole number"]),
         ("regions: us-east-1\n".into(), vec!["bw.yaml:1:", "expected a list"]),
+        ("tags: [a, b]\n".into(), vec!["bw.yaml:1:", "tags", "expected a mapping"]),
+        ("alerts:\n  thresholds:\n    tokens_per_hour: 99999999999999999999999\n".into(), vec!["bw.yaml:3:", "tokens_per_hour", "too large"]),
         // Values AWS rejects.
         ("tags:\n  Team: \"a\\nb\"\n".into(), vec!["bw.yaml:2:", "`tags.Team`", "\\n", "control characters"]),
         ("tags:\n  Team: \"\"\n".into(), vec!["`tags.Team`", "1-256"]),

@@ -125,6 +125,9 @@ pub fn humanize(raw: &str) -> String {
     let msg = raw.rsplit_once(" at line ").filter(|(_, pos)| pos.contains(" column ")).map_or(raw, |(m, _)| m);
     let mut out = shorten_quoted(msg);
     for (from, to) in [
+        // Integers beyond 64 bits, from the pre-pass's untyped parse.
+        (" as u128, expected any YAML value", " is too large for any setting (at most 18446744073709551615)"),
+        (" as i128, expected any YAML value", " is too small for any setting"),
         ("invalid type: map", "invalid type: a mapping"),
         ("invalid type: sequence", "invalid type: a list"),
         ("invalid type: floating point", "invalid type: the number"),
@@ -148,6 +151,7 @@ pub fn humanize(raw: &str) -> String {
     for ty in ["f64", "f32"] {
         out = replace_word(&out, &format!("expected {ty}"), "expected a number");
     }
+    out = replace_word(&out, "expected a map", "expected a mapping");
     out = out.replace("expected a boolean", "expected true or false");
     out
 }
@@ -255,6 +259,12 @@ mod tests {
         assert_eq!(humanize("x: invalid type: floating point `1.5`, expected u64"), "x: invalid type: the number `1.5`, expected a whole number (no fraction, sign or unit)");
         assert_eq!(humanize("invalid value: integer `-1`, expected u128"), "invalid value: the number `-1`, expected a whole number (no fraction, sign or unit)");
         assert_eq!(humanize("invalid type: string \"abc\", expected f64"), "invalid type: string \"abc\", expected a number");
+        assert_eq!(humanize("tags: invalid type: sequence, expected a map"), "tags: invalid type: a list, expected a mapping");
+        assert_eq!(humanize("x: expected a mapping"), "x: expected a mapping");
+        assert_eq!(
+            humanize("a.b: invalid type: integer `99999999999999999999999` as u128, expected any YAML value at line 3 column 22"),
+            "a.b: invalid type: the number `99999999999999999999999` is too large for any setting (at most 18446744073709551615)"
+        );
         let long = format!("invalid type: string \"{}\", expected f64", "a".repeat(5000));
         let short = humanize(&long);
         assert!(short.len() < 200 && short.contains("(5000 characters)"), "{short}");
