@@ -79,6 +79,8 @@ fn malformed_configs_are_rejected_naming_line_key_and_allowed_values() {
         ("quotas:\n  daily_limit: 1000\n  monthly_limit: 10\n".into(), vec!["bw.yaml:3:", "`quotas.monthly_limit` is 10", "at least quotas.daily_limit"]),
         ("quotas:\n  overrides:\n    jane:\n      daily_limit: 5\n      monthly_limit: 1\n".into(), vec!["bw.yaml:5:", "quotas.overrides.jane.monthly_limit"]),
         ("quotas:\n  enabled: false\n  warning_percent: 150\n".into(), vec!["bw.yaml:3:", "`quotas.warning_percent`"]),
+        ("quotas:\n  protected: [\"ops\\u0000\"]\n".into(), vec!["bw.yaml:2:", "`quotas.protected[0]`"]),
+        ("deploy:\n  staging_prefix: \"a\\rb\"\n".into(), vec!["bw.yaml:2:", "`deploy.staging_prefix`"]),
         ("pricing:\n  models:\n    acme.bot-v1:0: {input: -1, output: 1}\n".into(), vec!["bw.yaml:3:", "`pricing.models.\"acme.bot-v1:0\".input` is -1", "0 to 1000"]),
         // Ids that used to fail in synthesis as internal errors.
         (long_model, vec!["`alerts.models[0]`", "at most"]),

@@ -229,7 +229,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         p.push(problem("dashboards.management.latency_target_ms", d.management.latency_target_ms, "allowed: 1 to 3600000"));
     }
     for (i, pat) in d.security.expected_identity_patterns.iter().enumerate() {
-        if pat.is_empty() || pat.len() > 256 || pat.contains(['"', '\\']) {
+        if pat.is_empty() || pat.len() > 256 || pat.contains(['"', '\\']) || has_control(pat) {
             p.push(problem(format!("dashboards.security.expected_identity_patterns[{i}]"), quoted(pat), "allowed: a non-empty piece of an identity ARN, e.g. assumed-role/AWSReservedSSO_ (no quotes or backslashes)"));
         }
     }
@@ -331,7 +331,7 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
             p.push(problem("cloudtrail.bucket", quoted(b), "allowed: an existing bucket name (S3 naming rules)"));
         }
     }
-    if t.prefix.is_empty() || t.prefix.starts_with('/') || t.prefix.ends_with('/') || t.prefix.contains("AWSLogs") {
+    if t.prefix.is_empty() || t.prefix.starts_with('/') || t.prefix.ends_with('/') || t.prefix.contains("AWSLogs") || has_control(&t.prefix) {
         p.push(problem("cloudtrail.prefix", quoted(&t.prefix), "allowed: a key prefix without leading or trailing slash, not containing AWSLogs"));
     }
     match t.mode {
@@ -357,7 +357,7 @@ fn deploy_problems(c: &Config, p: &mut Vec<Problem>) {
         }
     }
     let prefix = &c.deploy.staging_prefix;
-    if prefix.is_empty() || prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() > 512 {
+    if prefix.is_empty() || prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() > 512 || has_control(prefix) {
         p.push(problem("deploy.staging_prefix", quoted(prefix), "allowed: a key prefix such as bedrock-watch/templates (no leading or trailing /)"));
     }
 }
@@ -390,6 +390,13 @@ fn quota_problems(c: &Config, p: &mut Vec<Problem>) {
     }
     if !(q.warning_percent.is_finite() && q.warning_percent > 0.0 && q.warning_percent < 100.0) {
         p.push(problem("quotas.warning_percent", q.warning_percent, "allowed: more than 0 and less than 100"));
+    }
+    let principals = q.protected.iter().enumerate().map(|(i, w)| (format!("quotas.protected[{i}]"), w));
+    let members = q.teams.iter().flat_map(|(team, t)| t.members.iter().enumerate().map(move |(i, w)| (format!("quotas.teams.{}.members[{i}]", key_segment(team)), w)));
+    for (key, who) in principals.chain(members) {
+        if who.trim().is_empty() || who.len() > 512 || has_control(who) {
+            p.push(problem(key, quoted(who), "allowed: a principal as the identity rule names it (e.g. jane@example.com or role/session), without control characters"));
+        }
     }
     for (team, t) in &q.teams {
         let team = key_segment(team);
