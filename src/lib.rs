@@ -21,6 +21,8 @@ pub mod dynamodb;
 pub mod scheduler;
 pub mod quotas;
 pub mod aws;
+pub mod oam;
+pub mod org;
 pub mod preview;
 pub mod deploy;
 pub mod report;

@@ -35,6 +35,9 @@ pub struct Config {
     pub cloudtrail: CloudTrailSettings,
     pub quotas: Quotas,
     pub deploy: DeploySettings,
+    /// Organization-wide rollout through CloudFormation StackSets (`bedrock-watch org ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<super::organization::Organization>,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             cloudtrail: CloudTrailSettings::default(),
             quotas: Quotas::default(),
             deploy: DeploySettings::default(),
+            organization: None,
         }
     }
 }
