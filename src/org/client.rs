@@ -320,16 +320,7 @@ impl StackSets for Sdk<'_> {
     }
 
     async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<(), AwsError> {
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type("application/x-yaml")
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .map_err(|e| self.aws.error("PutObject", e))?;
-        Ok(())
+        crate::deploy::client::put_template(self.aws, &self.s3, bucket, key, body).await
     }
 }
 
