@@ -15,6 +15,8 @@ import sys
 from moto.kms import models as kms_models
 from moto.server import main
 
+import moto_stackset_fix  # noqa: F401  (stack-set instance stacks named as AWS names them)
+
 _original = kms_models.Key.create_from_cloudformation_json.__func__
 
 

@@ -22,6 +22,8 @@ pub mod scheduler;
 pub mod quotas;
 pub mod scheduled_reports;
 pub mod aws;
+pub mod oam;
+pub mod org;
 pub mod preview;
 pub mod deploy;
 pub mod report;

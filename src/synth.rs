@@ -35,30 +35,29 @@ pub enum SynthError {
 /// Builds, validates, checks and renders every stack of `config`.
 pub fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, SynthError> {
     let stacks = monitoring::stacks(config).map_err(|source| SynthError::Build { stack: config.stack_name.clone(), source })?;
-    let primary = config.primary_region().to_owned();
-    stacks
-        .into_iter()
-        .map(|stack| {
-            let problems = validate(&stack.template);
-            if !problems.is_empty() {
-                return Err(SynthError::Invalid { stack: stack.name, problems });
-            }
-            let content = render(&stack.template, format);
-            if let Some(e) = size_error(&content) {
-                return Err(SynthError::Invalid { stack: stack.name, problems: vec![e] });
-            }
-            let warnings = size_warning(&content).into_iter().collect();
-            let findings = checks::run(&stack.template, config, stack.region == primary);
-            Ok(Rendered {
-                file_name: format!("{}.{}", stack.name, format.extension()),
-                stack_name: stack.name,
-                region: stack.region,
-                content,
-                warnings,
-                findings,
-            })
-        })
-        .collect()
+    stacks.into_iter().map(|stack| render_stack(stack, config, format)).collect()
+}
+
+/// Validates, checks and renders one built stack (also the member stacks `org` adds to).
+pub fn render_stack(stack: monitoring::Stack, config: &Config, format: Format) -> Result<Rendered, SynthError> {
+    let problems = validate(&stack.template);
+    if !problems.is_empty() {
+        return Err(SynthError::Invalid { stack: stack.name, problems });
+    }
+    let content = render(&stack.template, format);
+    if let Some(e) = size_error(&content) {
+        return Err(SynthError::Invalid { stack: stack.name, problems: vec![e] });
+    }
+    let warnings = size_warning(&content).into_iter().collect();
+    let findings = checks::run(&stack.template, config, stack.region == config.primary_region());
+    Ok(Rendered {
+        file_name: format!("{}.{}", stack.name, format.extension()),
+        stack_name: stack.name,
+        region: stack.region,
+        content,
+        warnings,
+        findings,
+    })
 }
 
 /// Writes each template into `dir` (created if missing) and returns the paths. Callers refuse

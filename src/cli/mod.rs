@@ -17,6 +17,7 @@ use crate::synth::{self, Rendered};
 
 mod quota;
 mod deploy;
+mod org;
 pub mod report;
 
 #[derive(Debug, Parser)]
@@ -70,6 +71,8 @@ pub enum Command {
     DeployPolicy(deploy::PolicyArgs),
     /// Usage, estimated cost and performance of a period, from a deployed stack.
     Report(report::ReportArgs),
+    /// Organization-wide rollout through CloudFormation StackSets: plan, synth, deploy, diff, status, destroy.
+    Org(org::OrgArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,6 +141,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Watch(args) => deploy::run_watch(args, out),
         Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
+        Command::Org(args) => org::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)

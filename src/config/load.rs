@@ -237,6 +237,12 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     if !(1..=10_000).contains(&c.dashboard.recent_invocations) {
         p.push(problem("dashboard.recent_invocations", c.dashboard.recent_invocations, "allowed: 1 to 10000"));
     }
+    if let Some(o) = &c.organization {
+        p.extend(super::organization::validate(o, &c.stack_name, &c.regions));
+        if let Some(name) = &c.bucket.name {
+            p.push(problem("bucket.name", quoted(name), "leave it out with `organization:`: bucket names are global, so each member account gets its own (<project>-logs-<account>-<region>)"));
+        }
+    }
     p
 }
 

@@ -12,5 +12,8 @@ mod syntax;
 pub mod values;
 pub mod zone;
 
+pub mod organization;
+
 pub use load::{load_file, parse, validate as load_problems, ConfigError, Problem};
+pub use regions::is_known as is_region;
 pub use model::*;

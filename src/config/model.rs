@@ -37,6 +37,9 @@ pub struct Config {
     pub deploy: DeploySettings,
     /// Scheduled reports (off unless `reports.schedule` is set).
     pub reports: super::reports::Reports,
+    /// Organization-wide rollout through CloudFormation StackSets (`bedrock-watch org ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<super::organization::Organization>,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
             quotas: Quotas::default(),
             deploy: DeploySettings::default(),
             reports: super::reports::Reports::default(),
+            organization: None,
         }
     }
 }

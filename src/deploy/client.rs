@@ -263,15 +263,19 @@ impl CloudFormation for Sdk<'_> {
     }
 
     async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<(), AwsError> {
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type("application/x-yaml")
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .map_err(|e| self.aws.error("PutObject", e))?;
-        Ok(())
+        put_template(self.aws, &self.s3, bucket, key, body).await
     }
+}
+
+/// Puts a template into a staging bucket (also used by `org`).
+pub async fn put_template(aws: &Aws, s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) -> Result<(), AwsError> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/x-yaml")
+        .body(body.as_bytes().to_vec().into())
+        .send()
+        .await
+        .map_err(|e| aws.error("PutObject", e))?;
+    Ok(())
 }
