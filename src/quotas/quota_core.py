@@ -126,11 +126,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 LOG = logging.getLogger("bedrock-watch-quotas")
 LOG.setLevel(logging.INFO)
 
+# Converse and ConverseStream are authorized as InvokeModel and InvokeModelWithResponseStream
+# (IAM has no bedrock:Converse action), so these two deny all four runtime calls.
 BLOCKED_ACTIONS = [
     "bedrock:InvokeModel",
     "bedrock:InvokeModelWithResponseStream",
-    "bedrock:Converse",
-    "bedrock:ConverseStream",
 ]
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
 SSO_ROLE_PREFIX = "AWSReservedSSO_"

@@ -262,4 +262,4 @@ def create_role(aws, name):
     return aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
 
 
-DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"}
+DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}

@@ -42,8 +42,9 @@ pub fn session_tag_keys() -> Vec<String> {
     (0..SESSION_SLOTS).map(|i| format!("{SESSION_TAG_PREFIX}{i}")).collect()
 }
 
-/// The actions a block denies (quota_core `BLOCKED_ACTIONS`).
-pub const BLOCKED_ACTIONS: [&str; 4] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"];
+/// The actions a block denies (quota_core `BLOCKED_ACTIONS`). Converse and ConverseStream are
+/// authorized as these two: IAM has no `bedrock:Converse` action (cfn-lint W3037 flags it).
+pub const BLOCKED_ACTIONS: [&str; 2] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
 /// Prefix of every Sid the quota mechanism writes (quota_core `sid_for`).
 pub const SID_PREFIX: &str = "BedrockWatchQuota";
 
