@@ -2,7 +2,7 @@
 
 Bedrock's invocation-logging configuration is a per-account, per-region
 singleton with no native CloudFormation resource, so this handler (embedded
-verbatim as the inline ZipFile of a python3.12 Lambda) Puts, restores or
+verbatim as the inline ZipFile of a python3.14 Lambda) Puts, restores or
 Deletes it. Only the standard library and boto3/botocore are available, so the
 CloudFormation response is sent with urllib instead of the cfnresponse module.
 """

@@ -2,12 +2,14 @@
 //! failing template) and by `validate` (which prints the findings).
 //!
 //! They read the finished template, not the builders' intentions, so they hold whatever built
-//! it: least privilege (`least_privilege`), that every piece is present and wired
+//! it: least privilege (`least_privilege`), no unfixed policy writes
+//! (`permissions_management`), that every piece is present and wired
 //! (`completeness`), and secure defaults (`security`).
 
 pub mod completeness;
 pub mod least_privilege;
 pub mod limits;
+pub mod permissions_management;
 pub mod policies;
 pub mod security;
 
@@ -20,6 +22,7 @@ use crate::config::Config;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Check {
     LeastPrivilege,
+    PermissionsManagement,
     Completeness,
     Security,
     Limits,
@@ -29,6 +32,7 @@ impl Check {
     pub fn name(self) -> &'static str {
         match self {
             Check::LeastPrivilege => "least-privilege",
+            Check::PermissionsManagement => "permissions-management",
             Check::Completeness => "completeness",
             Check::Security => "security",
             Check::Limits => "limits",
@@ -59,6 +63,7 @@ fn finding(check: Check, location: impl Into<String>, message: impl Into<String>
 pub fn run(template: &Template, config: &Config, primary: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(least_privilege::check(template));
+    findings.extend(permissions_management::check(template));
     findings.extend(completeness::check(template, config, primary));
     findings.extend(security::check(template));
     findings.extend(limits::check(template));

@@ -1,5 +1,5 @@
-//! Secure defaults: encryption at rest everywhere, TLS-only and private buckets, log retention
-//! set, and audit data (logs, bucket, key) retained when the stack goes.
+//! Secure defaults: encryption at rest everywhere, TLS-only and private buckets that expire
+//! objects and old versions, log retention set, and audit data (logs, bucket, key) retained when the stack goes.
 
 use crate::cfn::{Template, Value};
 
@@ -30,6 +30,14 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 }
                 if !r.is_retained() || r.update_replace_policy != Some(crate::cfn::RemovalPolicy::Retain) {
                     flag(id, "bucket is not retained on stack deletion and replacement");
+                }
+                let rules = p.get("LifecycleConfiguration").and_then(Value::as_map).and_then(|l| l.get("Rules")).and_then(Value::as_list).unwrap_or_default();
+                let has = |key: &str| rules.iter().filter_map(Value::as_map).any(|rule| rule.get("Status").and_then(Value::as_str) == Some("Enabled") && rule.get(key).is_some());
+                if !has("ExpirationInDays") {
+                    flag(id, "bucket keeps objects forever: no enabled lifecycle rule expires them");
+                }
+                if !has("NoncurrentVersionExpiration") {
+                    flag(id, "bucket keeps old object versions forever: no enabled lifecycle rule expires noncurrent versions");
                 }
                 if !t.resources_of_type("AWS::S3::BucketPolicy").any(|(_, bp)| denies_insecure_transport(&bp.properties, id)) {
                     flag(id, "no bucket policy denies requests without TLS");
@@ -94,4 +102,35 @@ fn denies_insecure_transport(policy: &crate::cfn::Map, bucket_id: &str) -> bool 
                 == Some("false");
             s.get("Effect").and_then(Value::as_str) == Some("Deny") && insecure
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::{Bucket, Lifecycle};
+
+    fn lifecycle_findings(l: Lifecycle) -> Vec<String> {
+        let mut t = Template::new("t");
+        Bucket::new("B").lifecycle(l).build(&mut t).unwrap();
+        check(&t).into_iter().filter(|f| f.message.contains("forever")).map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn buckets_must_expire_objects_and_old_versions() {
+        assert_eq!(lifecycle_findings(Lifecycle::default()), Vec::<String>::new());
+        let keep_all = lifecycle_findings(Lifecycle { expire_after_days: None, noncurrent_expire_after_days: None, ..Lifecycle::default() });
+        assert_eq!(keep_all.len(), 2, "{keep_all:?}");
+        let keep_versions = lifecycle_findings(Lifecycle { noncurrent_expire_after_days: None, ..Lifecycle::default() });
+        assert_eq!(keep_versions.len(), 1);
+        assert!(keep_versions[0].contains("noncurrent"));
+    }
+
+    #[test]
+    fn the_default_trail_bucket_expires_its_objects() {
+        let mut config = crate::config::Config::default();
+        config.cloudtrail.mode = crate::config::CloudTrailMode::Trail;
+        for r in crate::synth::synthesize(&config, crate::cfn::Format::Yaml).unwrap() {
+            assert!(r.content.contains("ExpirationInDays: 365"), "{}", r.stack_name);
+        }
+    }
 }

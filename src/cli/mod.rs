@@ -202,10 +202,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
             for e in crate::iam::policy::OUTSIDE_STACK_EXCEPTIONS {
                 writeln!(out, "  - {}: {}\n    reason: {}", e.name, e.actions.join(", "), e.reason).map_err(io_report)?;
             }
+            writeln!(out, "Declared policy writes whose text the stack cannot fix (granted only where configured):").map_err(io_report)?;
+            for e in crate::iam::policy::UNFIXED_POLICY_WRITES {
+                writeln!(out, "  - {}: {}\n    reason: {}", e.name, e.actions.join(", "), e.reason).map_err(io_report)?;
+            }
             if failed {
                 return Ok(Outcome::Failed);
             }
-            writeln!(out, "ok: {} stack(s) pass the least-privilege, completeness, security and limits checks", rendered.len()).map_err(io_report)?;
+            writeln!(out, "ok: {} stack(s) pass the least-privilege, permissions-management, completeness, security and limits checks", rendered.len()).map_err(io_report)?;
             Ok(Outcome::Ok)
         }
     }

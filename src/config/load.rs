@@ -169,6 +169,8 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         ("bucket.expire_after_days", b.expire_after_days),
         ("bucket.noncurrent_expire_after_days", b.noncurrent_expire_after_days),
         ("bucket.abort_incomplete_upload_after_days", b.abort_incomplete_upload_after_days),
+        ("cloudtrail.expire_after_days", c.cloudtrail.expire_after_days),
+        ("cloudtrail.noncurrent_expire_after_days", c.cloudtrail.noncurrent_expire_after_days),
     ] {
         if !(1..=36_500).contains(&days) {
             p.push(problem(key, days, "allowed: 1 to 36500 days"));

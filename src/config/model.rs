@@ -383,11 +383,25 @@ pub struct CloudTrailSettings {
     pub cloudwatch_logs: bool,
     /// `lake`: days the event data store keeps events (7-3653); `trail`: retention of the log group.
     pub retention_days: u32,
+    /// `trail` with a new bucket: days after which trail log files expire (1-36500). A year by
+    /// default, which covers most audit look-backs; raise it where a regulation asks for more.
+    pub expire_after_days: u32,
+    /// `trail` with a new bucket: days after which overwritten or deleted (noncurrent) versions
+    /// expire (1-36500).
+    pub noncurrent_expire_after_days: u32,
 }
 
 impl Default for CloudTrailSettings {
     fn default() -> Self {
-        CloudTrailSettings { mode: CloudTrailMode::None, bucket: None, prefix: "cloudtrail".into(), cloudwatch_logs: false, retention_days: 90 }
+        CloudTrailSettings {
+            mode: CloudTrailMode::None,
+            bucket: None,
+            prefix: "cloudtrail".into(),
+            cloudwatch_logs: false,
+            retention_days: 90,
+            expire_after_days: 365,
+            noncurrent_expire_after_days: 30,
+        }
     }
 }
 

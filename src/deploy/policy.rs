@@ -68,6 +68,11 @@ fn grant(resource_type: &str) -> Option<(&'static str, &'static [&'static str])>
             "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
             "iam:ListRolePolicies", "iam:PassRole", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
         ]),
+        // The quota block policies: CloudFormation writes their (fixed) text, nothing else does.
+        "AWS::IAM::ManagedPolicy" => ("IamManagedPolicies", &[
+            "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListEntitiesForPolicy",
+            "iam:ListPolicyVersions",
+        ]),
         "AWS::KMS::Key" => ("KmsKeys", &[
             "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
             "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription",
@@ -186,6 +191,7 @@ impl Names<'_> {
             "AWS::Logs::LogGroup" => log_group_arns(reg, &self.of(r)),
             "AWS::Logs::MetricFilter" | "AWS::Logs::SubscriptionFilter" => log_group_arns(reg, &parent("LogGroupName")),
             "AWS::IAM::Role" => vec![format!("arn:aws:iam::*:role/{}", self.of(r))],
+            "AWS::IAM::ManagedPolicy" => vec![format!("arn:aws:iam::*:policy/{}", self.of(r))],
             "AWS::KMS::Key" => vec![format!("arn:aws:kms:{reg}:*:key/*")],
             "AWS::SNS::Topic" => vec![format!("arn:aws:sns:{reg}:*:{}", self.of(r))],
             "AWS::SNS::TopicPolicy" => {

@@ -2,7 +2,7 @@
 //! point-in-time recovery on, deletion protection on, and retained when the stack goes (usage
 //! counters and the audit trail are records, not cache).
 
-use crate::cfn::{CfnError, Map, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::cfn::{CfnError, Map, RemovalPolicy, Resource, ResourceRef, Template, Value};
 use crate::iam::Statement;
 use crate::kms::KeyRef;
 
@@ -31,10 +31,10 @@ impl TableRef {
         self.0.logical_id()
     }
 
-    /// Lets the holder use `actions` on this table (and its indexes) only.
+    /// Lets the holder use `actions` on this table only. The builder makes no secondary
+    /// index, so there is no `<table>/index/*` to grant.
     pub fn grant(&self, actions: &[&'static str]) -> Statement {
-        let indexes = Sub::new().get_att(self.0.logical_id(), "Arn").text("/index/*").build();
-        Statement::allow(actions, vec![self.arn(), indexes])
+        Statement::allow(actions, vec![self.arn()])
     }
 }
 

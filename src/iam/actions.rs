@@ -83,14 +83,23 @@ pub const SES_SEND_EMAIL: &[&str] = &["ses:SendEmail"];
 /// Writing the Lambda function's own log stream.
 pub const LOGS_FUNCTION_LOGGING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
 
-/// What the quota functions need to block and unblock IAM users and roles.
+/// Attaching and detaching the stack's quota block policy to IAM users (granted only with an
+/// `iam:PolicyARN` condition naming that policy).
+pub const IAM_QUOTA_ATTACH_USER: &[&str] = &["iam:AttachUserPolicy", "iam:DetachUserPolicy"];
+/// The same for roles (the block policy and the session block policy).
+pub const IAM_QUOTA_ATTACH_ROLE: &[&str] = &["iam:AttachRolePolicy", "iam:DetachRolePolicy"];
+/// Writing a blocked session's name into a slot tag of its role (granted only with an
+/// `aws:TagKeys` condition naming the slot keys), and reading the role's tags.
+pub const IAM_QUOTA_SESSION_TAGS: &[&str] = &["iam:GetRole", "iam:TagRole", "iam:UntagRole"];
+/// Everything the quota functions may do to IAM users and roles: the union of the three above.
 pub const IAM_QUOTA_BLOCK: &[&str] = &[
-    "iam:PutUserPolicy",
-    "iam:DeleteUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
     "iam:GetRole",
-    "iam:GetRolePolicy",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
 ];
 
 /// What the quota functions need to block IAM Identity Center users through a permission set.

@@ -148,6 +148,24 @@ pub const QUOTA_PERMISSION_SETS: OutsideStackResource = OutsideStackResource {
 /// Every outside-the-stack exception the tool may write.
 pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS];
 
+/// A permissions-management action the stack grants although the policy text it writes is not
+/// fixed by the template (the built-in check `permissions-management` refuses all others).
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnfixedPolicyWrite {
+    pub name: &'static str,
+    pub actions: &'static [&'static str],
+    pub reason: &'static str,
+}
+
+pub const QUOTA_PERMISSION_SET_DENY: UnfixedPolicyWrite = UnfixedPolicyWrite {
+    name: "quota-permission-set-deny",
+    actions: &["sso:PutInlinePolicyToPermissionSet", "sso:DeleteInlinePolicyFromPermissionSet"],
+    reason: "IAM Identity Center has no condition key on an inline policy's content and its reserved roles cannot take a managed policy per user; the grant names only the configured permission sets, and the functions merge only the fixed deny statement (one Sid per user, other statements kept; tests/python prove it)",
+};
+
+/// Every unfixed policy write the tool may grant; only with `quotas.identity_center` configured.
+pub const UNFIXED_POLICY_WRITES: &[&UnfixedPolicyWrite] = &[&QUOTA_PERMISSION_SET_DENY];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resources {
     Scoped(Vec<Value>),

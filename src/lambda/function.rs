@@ -9,7 +9,12 @@ use crate::iam::{PolicyDocument, Role, Statement};
 use crate::kms::KeyRef;
 use crate::logs::{LogGroup, LogGroupRef, Retention};
 
-pub const PYTHON_RUNTIME: &str = "python3.12";
+/// The one Python runtime of every function: the newest AWS Lambda offers (python3.14, Amazon
+/// Linux 2023, deprecation planned for 2029-06-30 per the Lambda runtimes page) and cfn-lint 1.58
+/// accepts. The handlers use only the standard library and the bundled boto3; their tests
+/// (tests/python, tests/e2e) run on the CI machine's CPython 3.11, not on 3.14, so the handlers
+/// avoid anything removed or deprecated between 3.11 and 3.14 (`datetime.utcnow`, `imp`, ...).
+pub const PYTHON_RUNTIME: &str = "python3.14";
 
 #[derive(Debug, Clone)]
 pub struct Function {
@@ -68,6 +73,11 @@ impl Function {
     /// A permission for the function's execution role.
     pub fn permit(mut self, s: Statement) -> Self {
         self.statements.push(s);
+        self
+    }
+
+    pub fn permits(mut self, s: impl IntoIterator<Item = Statement>) -> Self {
+        self.statements.extend(s);
         self
     }
 

@@ -49,7 +49,11 @@ pub fn build(template: &mut Template, config: &Config, key: &KeyRef) -> Result<(
                 None => {
                     let bucket = Bucket::new("TrailBucket")
                         .encryption(BucketEncryption::Kms(key.clone()))
-                        .lifecycle(Lifecycle { expire_after_days: None, noncurrent_expire_after_days: None, ..Lifecycle::default() })
+                        .lifecycle(Lifecycle {
+                            expire_after_days: Some(t.expire_after_days),
+                            noncurrent_expire_after_days: Some(t.noncurrent_expire_after_days),
+                            ..Lifecycle::default()
+                        })
                         .checkov_skip("CKV_AWS_18", "the audit bucket's own access logs would need another bucket; the trail's digest files already prove integrity")
                         .checkov_skip("CKV_AWS_144", "cross-region replication is a per-account decision")
                         .build(template)?;

@@ -6,7 +6,9 @@
 //! it. A schedule at the start of each day in the configured time zone runs the reset function,
 //! which lifts expired blocks. Both write the audit table. Their IAM permissions reach only the
 //! stack's tables, topic and key, and the principals in scope (IAM path plus tag, or the
-//! configured permission sets), never `iam:*` on `*`.
+//! configured permission sets), never `iam:*` on `*`. On IAM users and roles they can do one
+//! thing only: attach or detach one of the two deny policies the stack owns (and name a blocked
+//! session in a slot tag), so whoever controls the functions can never grant anything.
 //!
 //! The handlers are Python, embedded verbatim after a generated `CONFIG` line; their tests run
 //! the same concatenation (tests/python).
@@ -18,8 +20,8 @@ use crate::cfn::render::embedded_json;
 use crate::cfn::{CfnError, Map, Pseudo, Sub, Template, Value};
 use crate::config::{Config, QuotaMode, QuotaUnit};
 use crate::dynamodb::{Table, TableRef};
-use crate::iam::actions::{DYNAMODB_APPEND, DYNAMODB_COUNTERS, IAM_QUOTA_BLOCK, KMS_USE_KEY, SNS_PUBLISH, SSO_QUOTA_BLOCK};
-use crate::iam::{Condition, Statement};
+use crate::iam::actions::{DYNAMODB_APPEND, DYNAMODB_COUNTERS, IAM_QUOTA_ATTACH_ROLE, IAM_QUOTA_ATTACH_USER, IAM_QUOTA_SESSION_TAGS, KMS_USE_KEY, SNS_PUBLISH, SSO_QUOTA_BLOCK};
+use crate::iam::{Condition, ManagedPolicy, ManagedPolicyRef, PolicyDocument, Statement};
 use crate::kms::KeyRef;
 use crate::lambda::{Function, FunctionRef};
 use crate::logs::{LogGroupRef, Retention, SubscriptionFilter};
@@ -35,6 +37,8 @@ pub const RESET_SOURCE: &str = include_str!("reset_handler.py");
 const NONE: &str = "none";
 
 pub struct Quotas {
+    pub block_policy: ManagedPolicyRef,
+    pub session_block_policy: ManagedPolicyRef,
     pub usage: TableRef,
     pub audit: TableRef,
     pub accounting: FunctionRef,
@@ -67,8 +71,33 @@ pub fn prices(config: &Config, region: &str) -> Map {
     out
 }
 
-/// The handlers' `CONFIG`, with the table names and topic ARN as references.
-pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &TableRef, topic: &TopicRef) -> Value {
+/// The stack-owned deny policies a block attaches, and their references.
+pub struct BlockPolicies {
+    pub block: ManagedPolicyRef,
+    pub session: ManagedPolicyRef,
+}
+
+/// The two deny policies; their text is fixed here, the functions only attach them.
+pub fn block_policies(template: &mut Template) -> Result<BlockPolicies, CfnError> {
+    let deny = |sid: &str| Statement::deny(&admin::BLOCKED_ACTIONS, vec![Value::str("*")]).sid(sid);
+    let block = ManagedPolicy::new(
+        admin::BLOCK_POLICY_ID,
+        "bedrock-watch quota block: attached to an IAM user or role past its limit; denies Bedrock invoke and converse",
+        PolicyDocument::new().statement(deny(admin::USER_BLOCK_SID)),
+    )
+    .build(template)?;
+    let patterns = admin::policy::session_userid_patterns().into_iter().map(Value::from).collect();
+    let session = ManagedPolicy::new(
+        admin::SESSION_BLOCK_POLICY_ID,
+        "bedrock-watch quota block of single sessions: denies Bedrock to the sessions named in the role's slot tags",
+        PolicyDocument::new().statement(deny(admin::SESSION_BLOCK_SID).condition(Condition { operator: "StringLike", key: "aws:userid".into(), values: patterns })),
+    )
+    .build(template)?;
+    Ok(BlockPolicies { block, session })
+}
+
+/// The handlers' `CONFIG`, with the table names, topic and policy ARNs as references.
+pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &TableRef, topic: &TopicRef, policies: &BlockPolicies) -> Value {
     let q = &config.quotas;
     let overrides = q
         .overrides
@@ -108,7 +137,9 @@ pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &T
         .with("prices", prices(config, region))
         .with("discount_percent", 0)
         .with("identity_center", identity_center)
-        .with("block_policy_name", admin::BLOCK_POLICY_NAME)
+        .with("block_policy_arn", policies.block.arn())
+        .with("session_block_policy_arn", policies.session.arn())
+        .with("session_tag_keys", Value::list(admin::session_tag_keys().iter().map(String::as_str)))
         .with("stack_name", Value::pseudo(Pseudo::StackName))
         .into()
 }
@@ -129,14 +160,27 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
     let q = &config.quotas;
     let usage = Table::new("QuotaUsageTable", "pk", Some("sk"), key).ttl("ttl").build(template)?;
     let audit = Table::new("QuotaAuditTable", "pk", Some("sk"), key).build(template)?;
-    let handler_config = handler_config(config, region, &usage, &audit, topic);
+    let policies = block_policies(template)?;
+    let handler_config = handler_config(config, region, &usage, &audit, topic, &policies);
 
     let (tag_key, tag_value) = q.managed_tag.split_once('=').unwrap_or(("bedrock-watch-quota", "managed"));
     let principals = |kind: &str| {
         Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":iam::").pseudo(Pseudo::AccountId).text(&format!(":{kind}{}*", q.managed_path)).build()
     };
-    let iam_scope = Statement::allow(IAM_QUOTA_BLOCK, vec![principals("user"), principals("role")])
-        .condition(Condition::new("StringEquals", format!("iam:ResourceTag/{tag_key}"), tag_value));
+    let in_scope = || Condition::new("StringEquals", format!("iam:ResourceTag/{tag_key}"), tag_value);
+    let policy_arn = |arns: Vec<Value>| Condition { operator: "ArnEquals", key: "iam:PolicyARN".into(), values: arns };
+    // Attach/detach only the stack's deny policies; tag only the session slot keys.
+    let iam_scope = [
+        Statement::allow(IAM_QUOTA_ATTACH_USER, vec![principals("user")]).condition(in_scope()).condition(policy_arn(vec![policies.block.arn()])),
+        Statement::allow(IAM_QUOTA_ATTACH_ROLE, vec![principals("role")])
+            .condition(in_scope())
+            .condition(policy_arn(vec![policies.block.arn(), policies.session.arn()])),
+        Statement::allow(IAM_QUOTA_SESSION_TAGS, vec![principals("role")]).condition(in_scope()).condition(Condition {
+            operator: "ForAllValues:StringEquals",
+            key: "aws:TagKeys".into(),
+            values: admin::session_tag_keys().into_iter().map(Value::from).collect(),
+        }),
+    ];
     let sso_scope = q.identity_center.as_ref().map(|ic| {
         let mut arns = vec![Value::str(ic.instance_arn.as_str())];
         arns.extend(ic.permission_set_arns.values().map(|a| Value::str(a.as_str())));
@@ -155,7 +199,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
             .permit(audit.grant(DYNAMODB_APPEND))
             .permit(Statement::allow(SNS_PUBLISH, vec![topic.arn()]))
             .permit(Statement::allow(KMS_USE_KEY, vec![key.arn()]))
-            .permit(iam_scope.clone())
+            .permits(iam_scope.iter().cloned())
             .checkov_skip("CKV_AWS_116", "invoked by CloudWatch Logs and EventBridge Scheduler, which retry; failures are logged and audited")
             .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
             .checkov_skip("CKV_AWS_115", "reserving concurrency fails in accounts at the minimum unreserved concurrency; DynamoDB transactions keep counts exact under any concurrency");
@@ -174,5 +218,5 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
     SubscriptionFilter::to_function("QuotaAccountingSubscription", log_group, "{ $.requestId = * }", &accounting).build(template)?;
     Schedule::cron("QuotaResetSchedule", "0 0 * * ? *", &q.time_zone, &reset, format!("Lift expired bedrock-watch quota blocks at midnight {}", q.time_zone))
         .build(template)?;
-    Ok(Quotas { usage, audit, accounting, reset })
+    Ok(Quotas { block_policy: policies.block, session_block_policy: policies.session, usage, audit, accounting, reset })
 }

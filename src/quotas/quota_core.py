@@ -1,6 +1,6 @@
 """bedrock-watch quotas: logic shared by the accounting and the reset functions.
 
-Packaging. Each function is deployed as inline Lambda code (python3.12, handler
+Packaging. Each function is deployed as inline Lambda code (python3.14, handler
 ``index.handler``) made of one generated ``CONFIG = {...}`` line, then this file, then the
 handler file. Nothing here imports the handler files or the other way round; the handler calls
 these functions as globals of the same module. The tests build their module the same way
@@ -10,7 +10,7 @@ text never contains a dollar sign followed by a brace (the code travels through 
 The operator side. ``bedrock-watch quota`` (src/quotas/admin in Rust) reads and writes the same
 items, lock items and IAM documents as this file, so that the reset function lifts a block the
 CLI made and the CLI lifts one a function made. The two must agree: key prefixes, item
-attributes, ``block_policy_name``, the Sid scheme (``sid_for``), ``deny_statement``,
+attributes, the block policies and session slot tags, the Sid scheme (``sid_for``), ``deny_statement``,
 ``block_target`` and ``merge_statement``. tests/data/quota-policies.json pins both sides
 (tests/python/test_quota_fixture.py and src/quotas/admin/fixture_tests.rs); change them together.
 
@@ -35,8 +35,8 @@ Storage (usage table, key ``pk``/``sk``, TTL attribute ``ttl``):
   ``mechanism`` (``user-policy``, ``role-statement`` or ``permission-set``), ``target`` (what was
   edited, enough to undo it), ``arn``.
 - ``PRINCIPAL#<name>`` / ``PROTECTED``: never blocked automatically (``quota protect``).
-- ``LOCK#<what>`` / ``LOCK``: short-lived lock around read-modify-write of a shared policy
-  (a role's block policy, a permission set's inline policy).
+- ``LOCK#<what>`` / ``LOCK``: short-lived lock around read-modify-write of shared state
+  (a role's session slot tags, a permission set's inline policy).
 
 Audit table: ``pk = AUDIT#YYYY-MM`` (month in the configured time zone), ``sk = <ISO UTC time
 with milliseconds>#<uuid>``, with ``action`` (warn, limit, block, unblock, protect, unprotect,
@@ -59,38 +59,50 @@ the flag is released, so the next batch tries again. Crossing a limit claims ``l
 once per period: ``alert`` notifies, ``block`` blocks (unless the principal is protected) and
 notifies. An operator's unblock within the period is therefore not undone by the next batch.
 
-Blocking. A block is a deny statement for the Bedrock invoke and converse actions:
+Blocking. A block denies the Bedrock invoke and converse actions. The functions cannot write
+policy text into IAM: the deny documents are stack-owned managed policies whose content the
+template fixes, and the functions may only attach and detach those two (their grants carry an
+``iam:PolicyARN`` condition naming them) and set the session tags below.
 
-- IAM user: the user's inline policy ``block_policy_name``.
-- Role (``sessions_are_people`` false: the principal is the whole role): a statement without
-  condition in the role's inline policy ``block_policy_name``. Role session (true): a statement
-  conditioned on ``aws:userid`` = ``<RoleId>:<session>``; statements of several sessions live
-  side by side in that one policy, one Sid each.
+- IAM user: the managed policy ``block_policy_arn`` (an unconditioned deny) is attached to it.
+- Role (``sessions_are_people`` false: the principal is the whole role): the same policy is
+  attached to the role.
+- Role session (true): one session of a shared role must be denied without denying the others,
+  yet the policy text is fixed. The managed policy ``session_block_policy_arn`` denies when
+  ``aws:userid`` is ``*:<value of the role tag K>`` for each slot tag key K in
+  ``session_tag_keys`` (an unset tag resolves to a default no session name can match). Blocking a
+  session writes its name into a free slot tag of the role and attaches that policy; unblocking
+  removes the tag and detaches the policy when no slot is left in use. The functions may tag only
+  those keys. Session names holding a character tags do not allow (a comma) cannot be blocked
+  this way, nor more sessions of one role at once than there are slots; both are reported.
 - IAM Identity Center user: the reserved ``AWSReservedSSO_*`` roles cannot be edited, so where
   ``identity_center`` is configured a statement conditioned on ``aws:userid`` = ``*:<user>`` is
   merged into the inline policy of every configured permission set (a user may hold several;
-  other statements are kept), which is then provisioned to all its accounts. Without that
-  config the principal cannot be blocked automatically; this is notified and audited.
+  other statements are kept), which is then provisioned to all its accounts. IAM Identity Center
+  has no condition key on the content of an inline policy, so this is the one path where the
+  grant cannot fix the text: the code writes only ``deny_statement`` output (tests assert it) and
+  the grant names only the configured permission sets. Without that config the principal
+  cannot be blocked automatically; this is notified and audited.
 
 The block item is written before the mechanism is applied, so a block in force always has an
 item the reset function can find. If applying fails, what was applied is undone and the item
 removed (if undoing fails too, the item stays and the reset lifts it). A failed block is
 notified and audited, and not retried within the period (the flag stays claimed): the
-notification asks an operator to act. Policy size limits apply: a role's inline policies hold
-10,240 characters (about 25 session statements), a permission set's 32,768. Unblocking undoes
+notification asks an operator to act. A permission set's inline policy holds 32,768
+characters. Unblocking undoes
 exactly what ``target`` names and then deletes the item on condition that ``until`` has not
 changed meanwhile (a concurrent extension re-applies the block).
 
 Periods. Days and months begin at midnight in ``time_zone`` (zoneinfo, so daylight-saving
 days have 23 or 25 hours); a record belongs to the period of its own ``timestamp``. zoneinfo
-reads the system time zone database (present in the python3.12 Lambda runtime); a missing zone
+reads the system time zone database (present in the python3.14 Lambda runtime); a missing zone
 fails the function loudly rather than counting in the wrong zone.
 
 Configuration (``CONFIG``, generated by src/quotas/mod.rs): usage_table, audit_table,
 topic_arn, mode, unit, daily_limit, monthly_limit, warning_percent, overrides, teams,
 protected, emails, time_zone, sessions_are_people, prices, discount_percent, identity_center
 (instance_arn, permission_set_arns and an optional region of the Identity Center instance),
-block_policy_name, stack_name. An override's null limit keeps the default.
+block_policy_arn, session_block_policy_arn, session_tag_keys, stack_name. An override's null limit keeps the default.
 """
 import base64
 import gzip
@@ -114,11 +126,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 LOG = logging.getLogger("bedrock-watch-quotas")
 LOG.setLevel(logging.INFO)
 
+# Converse and ConverseStream are authorized as InvokeModel and InvokeModelWithResponseStream
+# (IAM has no bedrock:Converse action), so these two deny all four runtime calls.
 BLOCKED_ACTIONS = [
     "bedrock:InvokeModel",
     "bedrock:InvokeModelWithResponseStream",
-    "bedrock:Converse",
-    "bedrock:ConverseStream",
 ]
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
@@ -694,21 +706,49 @@ def merge_statement(document, sid, statement):
     return {"Version": version, "Statement": stmts} if stmts else None
 
 
-def _edit_role_policy(role, sid, statement):
-    iam = client("iam")
-    name = CONFIG["block_policy_name"]
+# Characters IAM allows in a tag value; a role session name may also hold a comma.
+TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/=+@ -]{1,256}$")
+
+
+def _attachment(kind, name, policy_arn, attach):
+    """Attaches or detaches one of the stack's block policies; detaching what is not attached
+    is not an error (unblocking is idempotent)."""
+    call = getattr(client("iam"), f"{'attach' if attach else 'detach'}_{kind}_policy")
+    args = {"UserName": name} if kind == "user" else {"RoleName": name}
     try:
-        current = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        call(PolicyArn=policy_arn, **args)
     except ClientError as exc:
-        if error_code(exc) != "NoSuchEntity":
+        if attach or error_code(exc) != "NoSuchEntity":
             raise
-        current = None
-    merged = merge_statement(current, sid, statement)
-    if merged is None:
-        if current is not None:
-            iam.delete_role_policy(RoleName=role, PolicyName=name)
-    else:
-        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(merged))
+
+
+def session_slots(tags, session):
+    """(slot keys holding ``session``, free slot keys) among a role's ``tags`` ({key: value})."""
+    keys = CONFIG["session_tag_keys"]
+    return [k for k in keys if tags.get(k) == session], [k for k in keys if k not in tags]
+
+
+def _edit_session_block(role, session, block):
+    iam = client("iam")
+    tags = {t["Key"]: t["Value"] for t in iam.get_role(RoleName=role)["Role"].get("Tags") or []}
+    held, free = session_slots(tags, session)
+    policy = CONFIG["session_block_policy_arn"]
+    if block:
+        if not held:
+            if not TAG_VALUE.match(session):
+                raise CannotBlock(f"the session name {session!r} holds a character IAM tag values do not allow")
+            if not free:
+                raise CannotBlock(f"{len(CONFIG['session_tag_keys'])} sessions of role {role} are blocked "
+                                  "already; no session slot is free")
+            iam.tag_role(RoleName=role, Tags=[{"Key": free[0], "Value": session}])
+            held = [free[0]]
+        _attachment("role", role, policy, True)
+        return held[0]
+    if held:
+        iam.untag_role(RoleName=role, TagKeys=held)
+    if not [k for k in CONFIG["session_tag_keys"] if k in tags and k not in held]:
+        _attachment("role", role, policy, False)
+    return None
 
 
 def _sso(target):
@@ -748,31 +788,17 @@ def provision(target, ps_arn):
 
 def apply_mechanism(mechanism, target, block):
     """Applies (block=True) or removes (block=False) a block; idempotent. Returns details."""
-    name = CONFIG["block_policy_name"]
     if mechanism == "user-policy":
-        iam = client("iam")
-        if block:
-            policy = {"Version": "2012-10-17", "Statement": [deny_statement("BedrockWatchQuotaBlock")]}
-            iam.put_user_policy(UserName=target["user_name"], PolicyName=name, PolicyDocument=json.dumps(policy))
-        else:
-            try:
-                iam.delete_user_policy(UserName=target["user_name"], PolicyName=name)
-            except ClientError as exc:
-                if error_code(exc) != "NoSuchEntity":
-                    raise
-        return {"user": target["user_name"], "policy": name}
+        _attachment("user", target["user_name"], CONFIG["block_policy_arn"], block)
+        return {"user": target["user_name"], "policy": CONFIG["block_policy_arn"]}
     if mechanism == "role-statement":
         role = target["role_name"]
-        statement = None
-        if block:
-            userid = None
-            if target.get("session"):
-                role_id = client("iam").get_role(RoleName=role)["Role"]["RoleId"]
-                userid = f"{role_id}:{target['session']}"
-            statement = deny_statement(target["sid"], userid)
-        with_lock(f"ROLE#{role}", lambda: _edit_role_policy(role, target["sid"], statement))
-        return {"role": role, "policy": name, "sid": target["sid"],
-                "condition": (statement or {}).get("Condition")}
+        if not target.get("session"):
+            _attachment("role", role, CONFIG["block_policy_arn"], block)
+            return {"role": role, "policy": CONFIG["block_policy_arn"]}
+        session = target["session"]
+        slot = with_lock(f"ROLE#{role}", lambda: _edit_session_block(role, session, block))
+        return {"role": role, "policy": CONFIG["session_block_policy_arn"], "session": session, "slot": slot}
     if mechanism == "permission-set":
         statement = deny_statement(target["sid"], f"*:{target['user']}") if block else None
         provisioned = {}

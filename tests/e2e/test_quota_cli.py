@@ -3,10 +3,17 @@
 The stack. `bw synth --format json --stdout` gives the quotas stack of examples/quotas.yaml.
 moto 5.2.5 cannot create the whole of it: it skips alarms (so a Fn::GetAtt on one fails) and
 cannot run Lambda code. So the stack is created from what the quota commands use: the
-encryption key (moto's crash on its tags is fixed by .ci/moto_server.py) and the two DynamoDB
-tables, with their logical ids and properties as synthesized. The test
-checks that CloudFormation really made the tables, and the CLI finds them as it finds them in
-AWS (DescribeStackResources on the stack, logical ids QuotaUsageTable / QuotaAuditTable).
+encryption key (moto's crash on its tags is fixed by .ci/moto_server.py), the two DynamoDB
+tables and the two block policies (AWS::IAM::ManagedPolicy), with their logical ids and
+properties as synthesized. The test checks that CloudFormation really made them, and the CLI
+finds them as it finds them in AWS (DescribeStackResources on the stack, logical ids
+QuotaUsageTable / QuotaAuditTable / QuotaBlockPolicy / QuotaSessionBlockPolicy).
+
+Blocks attach the stack's deny policy (IAM users, whole roles) or name a session in a slot tag
+of its role under the session policy; nothing writes an inline policy onto a user or role, which
+every test checks with ``no_inline`` where it looks at a principal. moto does not evaluate IAM
+policies, so that the functions' role could not attach anything else is shown by the built-in
+permissions-management check and its unit tests, not here.
 
 Interop. The accounting and reset functions are built exactly as deployed
 (tests/python/quota_build.py: CONFIG line + quota_core.py + handler) with boto3 pointed at the
@@ -30,7 +37,7 @@ import quota_build  # noqa: E402
 REGION = "eu-central-1"
 STACK = "bedrock-quotas-eu-central-1"
 CONFIG = str(REPO / "examples" / "quotas.yaml")
-POLICY = "bedrock-watch-quota-block"
+SLOT = "bedrock-watch-quota-block-"
 TAG = [{"Key": "bedrock-watch-quota", "Value": "managed"}]
 UTC = timezone.utc
 
@@ -40,7 +47,8 @@ def stack(reset, bw, aws):
     res = bw("synth", "--config", CONFIG, "--stdout", "--format", "json")
     assert res.returncode == 0, res.stderr
     template = json.loads(res.stdout)
-    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable", "AlertTopic")}
+    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable", "AlertTopic",
+                                                       "QuotaBlockPolicy", "QuotaSessionBlockPolicy")}
     cf = aws("cloudformation", REGION)
     cf.create_stack(StackName=STACK, TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}))
     assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
@@ -56,10 +64,27 @@ def stack(reset, bw, aws):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     aws("sns", REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     iam = aws("iam", REGION)
+    for logical in ("QuotaBlockPolicy", "QuotaSessionBlockPolicy"):
+        doc = iam.get_policy_version(PolicyArn=tables[logical], VersionId="v1")["PolicyVersion"]["Document"]
+        assert doc == template["Resources"][logical]["Properties"]["PolicyDocument"]
     iam.create_user(UserName="alice", Tags=TAG)
     iam.create_user(UserName="bob", Tags=TAG)
     iam.create_user(UserName="mallory")  # not tagged: out of scope
-    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"], "queue": queue}
+    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"], "queue": queue,
+            "block_policy": tables["QuotaBlockPolicy"], "session_policy": tables["QuotaSessionBlockPolicy"]}
+
+
+def attached(iam, user=None, role=None):
+    """The managed policies attached to a user or role; fails if an inline policy was written."""
+    if user:
+        assert iam.list_user_policies(UserName=user)["PolicyNames"] == [], "no inline policy is written"
+        return [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [], "no inline policy is written"
+    return [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+
+
+def slots(iam, role):
+    return {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=role)["Tags"] if t["Key"].startswith(SLOT)}
 
 
 def notifications(aws, queue):
@@ -98,7 +123,8 @@ def module(handler, tables, monkeypatch, endpoint, at=None):
            "teams": {"support": {"members": ["support-bot-prod/support-bot", "jane.doe@example.com"], "monthly_limit": 100000000}},
            "protected": ["ops-admin@example.com", "break-glass"], "emails": {}, "time_zone": "Europe/Berlin",
            "sessions_are_people": True, "prices": {}, "discount_percent": 0, "identity_center": None,
-           "block_policy_name": POLICY, "stack_name": STACK}
+           "block_policy_arn": tables["block_policy"], "session_block_policy_arn": tables["session_policy"],
+           "session_tag_keys": [f"{SLOT}{i}" for i in range(10)], "stack_name": STACK}
     mod = quota_build.build(handler, cfg)
     mod.sleep = lambda s: None
     if at is not None:
@@ -123,9 +149,10 @@ def test_block_status_unblock_cycle(stack, bw, aws):
     r = quota(bw, "block", "alice", "--until", "2h", "--reason", "runaway notebook")
     assert r.returncode == 0, r.stderr
     assert "blocked alice until" in r.stdout and "user-policy" in r.stdout
-    doc = iam.get_user_policy(UserName="alice", PolicyName=POLICY)["PolicyDocument"]
+    assert attached(iam, user="alice") == [stack["block_policy"]]
+    doc = iam.get_policy_version(PolicyArn=stack["block_policy"], VersionId="v1")["PolicyVersion"]["Document"]
     assert doc["Statement"] == [{"Sid": "BedrockWatchQuotaBlock", "Effect": "Deny", "Resource": "*", "Action": [
-        "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"]}]
+        "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]}]
     block = aws("dynamodb", REGION).get_item(TableName=stack["usage"], Key={"pk": {"S": "PRINCIPAL#alice"}, "sk": {"S": "BLOCK"}})["Item"]
     assert block["mechanism"]["S"] == "user-policy"
     assert block["target"]["M"] == {"user_name": {"S": "alice"}}
@@ -148,7 +175,7 @@ def test_block_status_unblock_cycle(stack, bw, aws):
     before = {(i["pk"]["S"], i["sk"]["S"]) for i in items(aws, stack["usage"])}
     r = quota(bw, "unblock", "alice")
     assert r.returncode == 0, r.stderr
-    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert attached(iam, user="alice") == []
     after = {(i["pk"]["S"], i["sk"]["S"]) for i in items(aws, stack["usage"])}
     assert before - after == {("PRINCIPAL#alice", "BLOCK")} and after - before == set()
     assert [a["action"]["S"] for a in audit_items(aws, stack["audit"])] == ["block", "unblock"]
@@ -163,12 +190,13 @@ def test_block_status_unblock_cycle(stack, bw, aws):
 
 def test_unblock_keeps_other_policies(stack, bw, aws):
     iam = aws("iam", REGION)
-    iam.put_user_policy(UserName="bob", PolicyName="team-access", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    team = iam.create_policy(PolicyName="team-access", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="bob", PolicyArn=team)
     assert quota(bw, "block", "bob", "--until", "1d", "--reason", "r").returncode == 0
-    assert sorted(iam.list_user_policies(UserName="bob")["PolicyNames"]) == [POLICY, "team-access"]
+    assert sorted(attached(iam, user="bob")) == sorted([stack["block_policy"], team])
     assert quota(bw, "unblock", "bob").returncode == 0
-    assert iam.list_user_policies(UserName="bob")["PolicyNames"] == ["team-access"]
+    assert attached(iam, user="bob") == [team]
 
 
 def test_protect_refuses_later_blocks(stack, bw, aws):
@@ -177,7 +205,7 @@ def test_protect_refuses_later_blocks(stack, bw, aws):
     r = quota(bw, "block", "alice", "--until", "2h", "--reason", "x")
     assert r.returncode == 1
     assert "alice is protected" in r.stderr and "quota unprotect alice" in r.stderr
-    assert aws("iam", REGION).list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert attached(aws("iam", REGION), user="alice") == []
     r = quota(bw, "block", "break-glass", "--until", "2h", "--reason", "x")
     assert r.returncode == 1 and "quotas.protected" in r.stderr
     assert "protected by" in quota(bw, "status", "--user", "alice").stdout
@@ -191,7 +219,7 @@ def test_refusals_and_errors(stack, bw, aws):
     r = quota(bw, "block", "mallory", "--until", "2h", "--reason", "x")
     assert r.returncode == 1
     assert "out of the quota scope" in r.stderr and "bedrock-watch-quota=managed" in r.stderr
-    assert aws("iam", REGION).list_user_policies(UserName="mallory")["PolicyNames"] == []
+    assert attached(aws("iam", REGION), user="mallory") == []
     r = quota(bw, "block", "nobody", "--until", "2h", "--reason", "x")
     assert r.returncode == 2 and "unknown principal `nobody`" in r.stderr
     r = quota(bw, "block", "alice", "--until", "yesterday-ish", "--reason", "x")
@@ -242,41 +270,60 @@ def test_reset_function_lifts_a_block_the_cli_made(stack, bw, aws, monkeypatch, 
     iam = aws("iam", REGION)
     r = quota(bw, "block", "alice", "--until", "30m", "--reason", "cool down")
     assert r.returncode == 0, r.stderr
-    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == [POLICY]
+    assert attached(iam, user="alice") == [stack["block_policy"]]
     later = datetime.now(UTC) + timedelta(hours=1)
     summary = module("reset", stack, monkeypatch, endpoint, at=later).handler({}, None)
     assert summary["removed"] == 1 and summary["principals"] == ["alice"], summary
-    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert attached(iam, user="alice") == []
     assert "No blocks in force." in quota(bw, "status").stdout
     assert [a["actor"]["S"] for a in audit_items(aws, stack["audit"])][1:] == ["automatic-reset", "automatic-reset"]
 
 
 def test_cli_lifts_a_block_the_function_made(stack, bw, aws, monkeypatch, endpoint):
     iam = aws("iam", REGION)
-    iam.create_role(RoleName="support-bot-prod", AssumeRolePolicyDocument="{}", Tags=TAG)
-    iam.put_role_policy(RoleName="support-bot-prod", PolicyName=POLICY, PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Sid": "Other", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}))
+    iam.create_role(RoleName="support-bot-prod", AssumeRolePolicyDocument="{}", Tags=TAG + [{"Key": "team", "Value": "support"}])
     core = module("reset", stack, monkeypatch, endpoint)
     arn = "arn:aws:sts::123456789012:assumed-role/support-bot-prod/support-bot"
     until = datetime.now(UTC) + timedelta(hours=5)
     result = core.block_principal("support-bot-prod/support-bot", "automatic", until, "team limit", arn)
     assert result["result"] == "blocked", result
-    sids = [s["Sid"] for s in iam.get_role_policy(RoleName="support-bot-prod", PolicyName=POLICY)["PolicyDocument"]["Statement"]]
-    assert sids[0] == "Other" and sids[1].startswith("BedrockWatchQuotaSession")
+    other = core.block_principal("support-bot-prod/night-shift", "automatic", until, "team limit",
+                                 "arn:aws:sts::123456789012:assumed-role/support-bot-prod/night-shift")
+    assert other["result"] == "blocked", other
+    assert attached(iam, role="support-bot-prod") == [stack["session_policy"]]
+    assert slots(iam, "support-bot-prod") == {f"{SLOT}0": "support-bot", f"{SLOT}1": "night-shift"}
     r = quota(bw, "status")
     assert "support-bot-prod/support-bot" in r.stdout and "role-statement" in r.stdout
     r = quota(bw, "unblock", "support-bot-prod/support-bot")
     assert r.returncode == 0, r.stderr
-    doc = iam.get_role_policy(RoleName="support-bot-prod", PolicyName=POLICY)["PolicyDocument"]
-    assert [s["Sid"] for s in doc["Statement"]] == ["Other"]
-    # And the CLI's block of a session is the same statement the function writes.
+    assert slots(iam, "support-bot-prod") == {f"{SLOT}1": "night-shift"}, "only that session is lifted"
+    assert attached(iam, role="support-bot-prod") == [stack["session_policy"]]
+    # And the CLI's block of a session takes a free slot as the function does.
     r = quota(bw, "block", "support-bot-prod/support-bot", "--until", "1h", "--reason", "again")
     assert r.returncode == 0, r.stderr
-    stmt = iam.get_role_policy(RoleName="support-bot-prod", PolicyName=POLICY)["PolicyDocument"]["Statement"][1]
-    role_id = iam.get_role(RoleName="support-bot-prod")["Role"]["RoleId"]
-    assert stmt["Condition"] == {"StringLike": {"aws:userid": f"{role_id}:support-bot"}}
-    assert stmt["Sid"] == sids[1]
+    assert slots(iam, "support-bot-prod") == {f"{SLOT}0": "support-bot", f"{SLOT}1": "night-shift"}
+    # The last session lifted detaches the session policy; other tags stay.
+    for session in ("support-bot", "night-shift"):
+        assert quota(bw, "unblock", f"support-bot-prod/{session}").returncode == 0
+    assert attached(iam, role="support-bot-prod") == [] and slots(iam, "support-bot-prod") == {}
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="support-bot-prod")["Tags"]}
+    assert tags == {"bedrock-watch-quota": "managed", "team": "support"}
 
+
+def test_a_whole_role_gets_the_block_policy(stack, bw, aws, tmp_path):
+    """With sessions_are_people false the role is one principal: the CLI attaches the block
+    policy itself, and unblocking detaches it."""
+    iam = aws("iam", REGION)
+    iam.create_role(RoleName="etl-batch", AssumeRolePolicyDocument="{}", Tags=TAG)
+    cfg = tmp_path / "roles.yaml"
+    cfg.write_text(Path(CONFIG).read_text().replace("sessions_are_people: true", "sessions_are_people: false"))
+    assert "sessions_are_people: false" in cfg.read_text()
+    run = lambda *a: bw("quota", *a, "--config", str(cfg), "--region", REGION)  # noqa: E731
+    r = run("block", "etl-batch", "--until", "1h", "--reason", "whole role")
+    assert r.returncode == 0, r.stderr
+    assert attached(iam, role="etl-batch") == [stack["block_policy"]] and slots(iam, "etl-batch") == {}
+    assert run("unblock", "etl-batch").returncode == 0
+    assert attached(iam, role="etl-batch") == []
 
 
 def test_identity_center_user_without_config_is_refused(stack, bw, aws, monkeypatch, endpoint):

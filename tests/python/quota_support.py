@@ -23,8 +23,13 @@ ACCOUNT = DEFAULT_ACCOUNT_ID
 DATA = Path(__file__).resolve().parents[1] / "data"
 USAGE = "bw-quota-usage"
 AUDIT = "bw-quota-audit"
-POLICY = "bedrock-watch-quota-block"
 UTC = timezone.utc
+# The stack's two block policies (src/quotas/mod.rs `block_policies`), created by ``qaws`` with the
+# documents the Rust side synthesizes (pinned by tests/data/quota-policies.json).
+POLICIES = json.loads((DATA / "quota-policies.json").read_text())
+BLOCK_POLICY = f"arn:aws:iam::{ACCOUNT}:policy/bw-test-QuotaBlockPolicy"
+SESSION_POLICY = f"arn:aws:iam::{ACCOUNT}:policy/bw-test-QuotaSessionBlockPolicy"
+SESSION_TAG_KEYS = POLICIES["session_tag_keys"]
 
 # The built-in prices (src/bedrock/pricing.rs) of the models in the fixture, as the Rust side
 # passes them: USD per 1,000 tokens, cache prices resolved.
@@ -59,7 +64,8 @@ def config(**overrides):
         "mode": "alert", "unit": "tokens", "daily_limit": None, "monthly_limit": None,
         "warning_percent": 80.0, "overrides": {}, "teams": {}, "protected": [], "emails": {},
         "time_zone": "Europe/Berlin", "sessions_are_people": False, "prices": PRICES,
-        "discount_percent": 0, "identity_center": None, "block_policy_name": POLICY,
+        "discount_percent": 0, "identity_center": None, "block_policy_arn": BLOCK_POLICY,
+        "session_block_policy_arn": SESSION_POLICY, "session_tag_keys": SESSION_TAG_KEYS,
         "stack_name": "bw-test",
     }
     base.update(overrides)
@@ -173,6 +179,8 @@ def qaws(serialized_dynamodb):
         sns = session.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="bw-alerts")["TopicArn"]
         iam = session.client("iam", region_name=REGION)
+        for arn, doc in ((BLOCK_POLICY, POLICIES["user_policy"]), (SESSION_POLICY, POLICIES["session_block_policy"])):
+            iam.create_policy(PolicyName=arn.rsplit("/", 1)[1], PolicyDocument=json.dumps(doc))
         sso = session.client("sso-admin", region_name=REGION)
         _SHARED_CLIENTS.update({("dynamodb", None): ddb, ("sns", None): sns, ("iam", None): iam,
                                 ("sso-admin", None): sso})
@@ -219,21 +227,33 @@ def notifications(aws, event=None):
     return out
 
 
+def _document(aws, arn):
+    version = aws["iam"].get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    doc = aws["iam"].get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
 def user_policy(aws, user):
-    """The block policy of an IAM user, or None."""
-    try:
-        doc = aws["iam"].get_user_policy(UserName=user, PolicyName=POLICY)["PolicyDocument"]
-    except aws["iam"].exceptions.NoSuchEntityException:
-        return None
-    return json.loads(doc) if isinstance(doc, str) else doc
+    """The document of the block policy if it is attached to an IAM user, else None; fails on
+    any other policy (the functions must never attach or write anything else)."""
+    attached = [p["PolicyArn"] for p in aws["iam"].list_attached_user_policies(UserName=user)["AttachedPolicies"]]
+    assert aws["iam"].list_user_policies(UserName=user)["PolicyNames"] == [], "no inline policy is written"
+    assert set(attached) <= {BLOCK_POLICY}, attached
+    return _document(aws, BLOCK_POLICY) if attached else None
 
 
-def role_policy(aws, role):
-    try:
-        doc = aws["iam"].get_role_policy(RoleName=role, PolicyName=POLICY)["PolicyDocument"]
-    except aws["iam"].exceptions.NoSuchEntityException:
+def role_block(aws, role):
+    """How a role is blocked: {"policies": attached block policies ("block", "session"),
+    "sessions": names in its slot tags}; None when neither. Fails on anything else attached."""
+    attached = [p["PolicyArn"] for p in aws["iam"].list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+    assert aws["iam"].list_role_policies(RoleName=role)["PolicyNames"] == [], "no inline policy is written"
+    names = {BLOCK_POLICY: "block", SESSION_POLICY: "session"}
+    assert set(attached) <= set(names), attached
+    tags = {t["Key"]: t["Value"] for t in aws["iam"].list_role_tags(RoleName=role)["Tags"]}
+    sessions = sorted(v for k, v in tags.items() if k in SESSION_TAG_KEYS)
+    if not attached and not sessions:
         return None
-    return json.loads(doc) if isinstance(doc, str) else doc
+    return {"policies": sorted(names[a] for a in attached), "sessions": sessions}
 
 
 def create_role(aws, name):
@@ -242,4 +262,4 @@ def create_role(aws, name):
     return aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
 
 
-DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"}
+DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}

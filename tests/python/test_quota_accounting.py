@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from quota_support import (ACCOUNT, DATA, DENIED, PRICES, REGION, audits, build, config, counters, create_role,
-                           fixture_records, item, notifications, record, role_arn, role_policy, sso_arn,
+from quota_support import (ACCOUNT, BLOCK_POLICY, DATA, DENIED, PRICES, REGION, SESSION_POLICY, SESSION_TAG_KEYS, audits, build, config, counters, create_role,
+                           fixture_records, item, notifications, record, role_arn, role_block, sso_arn,
                            subscription_event, user_arn, user_policy, utc)
 from quota_support import qaws, serialized_dynamodb  # noqa: F401 (pytest fixtures)
 
@@ -471,30 +471,30 @@ def test_usd_limits_count_estimated_cost(qaws):
     assert user_policy(qaws, "bob") is not None
 
 
-def test_shared_role_sessions_get_one_conditioned_statement_each(qaws):
-    role_id = create_role(qaws, "support-bot-prod")["RoleId"]
+def test_shared_role_sessions_are_named_in_slot_tags_under_the_fixed_session_policy(qaws):
+    create_role(qaws, "support-bot-prod")
+    qaws["iam"].tag_role(RoleName="support-bot-prod", Tags=[{"Key": "team", "Value": "support"}])
     mod = accounting(mode="block", sessions_are_people=True, daily_limit=1000.0)
     batch = [record("s-1", role_arn("support-bot-prod", "i-0123"), TS, inp=2000),
              record("s-2", role_arn("support-bot-prod", "i-0456"), TS, inp=2000),
              record("s-3", role_arn("support-bot-prod", "i-0789"), TS, inp=10)]
     assert mod.handler(subscription_event(batch), None)["blocks"] == 2
-    statements = role_policy(qaws, "support-bot-prod")["Statement"]
-    conditions = sorted(s["Condition"]["StringLike"]["aws:userid"] for s in statements)
-    assert conditions == [f"{role_id}:i-0123", f"{role_id}:i-0456"]
-    assert all(s["Effect"] == "Deny" and set(s["Action"]) == DENIED for s in statements)
-    assert len({s["Sid"] for s in statements}) == 2
+    assert role_block(qaws, "support-bot-prod") == {"policies": ["session"], "sessions": ["i-0123", "i-0456"]}
     block = item(qaws, "PRINCIPAL#support-bot-prod/i-0123", "BLOCK")
     assert block["mechanism"] == "role-statement" and block["target"]["session"] == "i-0123"
-    # Unblocking one session removes only its statement; the last one removes the policy.
+    [entry] = [a for a in audits(qaws, "block") if a["principal"] == "support-bot-prod/i-0123"]
+    assert json.loads(entry["details"])["policy"] == SESSION_POLICY
+    # Unblocking one session removes only its tag; the last one detaches the policy too.
     assert mod.unblock_principal("support-bot-prod/i-0123", "arn:aws:iam::1:user/operator", "test")["result"] == "unblocked"
-    [left] = role_policy(qaws, "support-bot-prod")["Statement"]
-    assert left["Condition"]["StringLike"]["aws:userid"] == f"{role_id}:i-0456"
+    assert role_block(qaws, "support-bot-prod") == {"policies": ["session"], "sessions": ["i-0456"]}
     mod.unblock_principal("support-bot-prod/i-0456", "arn:aws:iam::1:user/operator", "test")
-    assert role_policy(qaws, "support-bot-prod") is None
+    assert role_block(qaws, "support-bot-prod") is None
+    tags = qaws["iam"].list_role_tags(RoleName="support-bot-prod")["Tags"]
+    assert tags == [{"Key": "team", "Value": "support"}], "other tags are left alone"
     assert [a["actor"] for a in audits(qaws, "unblock")] == ["arn:aws:iam::1:user/operator"] * 2
 
 
-def test_concurrent_blocks_on_one_role_keep_every_statement(qaws):
+def test_concurrent_blocks_on_one_role_keep_every_session(qaws):
     create_role(qaws, "bot")
     mod = accounting(mode="block", sessions_are_people=True)
     mod.sleep = lambda seconds: time.sleep(0.005)  # waiting for the lock lets the holder run
@@ -508,16 +508,69 @@ def test_concurrent_blocks_on_one_role_keep_every_statement(qaws):
     for t in threads:
         t.join()
     assert results == ["blocked"] * 6
-    assert len(role_policy(qaws, "bot")["Statement"]) == 6
+    assert role_block(qaws, "bot") == {"policies": ["session"], "sessions": [f"s{i}" for i in range(6)]}
     assert [i for i in qaws["table"].scan()["Items"] if i["pk"].startswith("LOCK#")] == []
+
+
+def test_sessions_beyond_the_slots_or_with_a_comma_are_reported_not_blocked(qaws):
+    create_role(qaws, "bot")
+    mod = accounting(mode="block", sessions_are_people=True)
+    until = utc("2026-11-20T23:00:00Z")
+    for i in range(len(SESSION_TAG_KEYS)):
+        assert mod.block_principal(f"bot/s{i}", "automatic", until, "t", role_arn("bot", f"s{i}"))["result"] == "blocked"
+    full = mod.block_principal("bot/one-more", "automatic", until, "t", role_arn("bot", "one-more"))
+    assert full["result"] == "failed" and "no session slot is free" in full["error"]
+    comma = mod.block_principal("bot/a,b", "automatic", until, "t", role_arn("bot", "a,b"))
+    assert comma["result"] == "failed" and "tag values do not allow" in comma["error"]
+    assert item(qaws, "PRINCIPAL#bot/one-more", "BLOCK") is None and item(qaws, "PRINCIPAL#bot/a,b", "BLOCK") is None
+    assert len(role_block(qaws, "bot")["sessions"]) == len(SESSION_TAG_KEYS)
+    assert len(notifications(qaws, "block-failed")) == 2
 
 
 def test_a_role_as_one_principal_is_blocked_for_every_session(qaws):
     create_role(qaws, "etl-batch")
     mod = accounting(mode="block", daily_limit=1000.0)
     mod.handler(subscription_event([record("r-1", role_arn("etl-batch", "nightly"), TS, inp=2000)]), None)
-    [statement] = role_policy(qaws, "etl-batch")["Statement"]
-    assert "Condition" not in statement and statement["Effect"] == "Deny"
+    assert role_block(qaws, "etl-batch") == {"policies": ["block"], "sessions": []}
+    mod.unblock_principal("etl-batch", "operator", "test")
+    assert role_block(qaws, "etl-batch") is None
+
+
+def test_the_functions_only_ever_attach_the_stack_policies_and_tag_slot_keys(qaws):
+    """Every IAM call the block mechanism makes, recorded: attach/detach name only the two stack
+    policies, tags only the slot keys; nothing writes policy text (Put*Policy, CreatePolicy...)."""
+    qaws["iam"].create_user(UserName="bob")
+    create_role(qaws, "etl")
+    create_role(qaws, "bot")
+    calls = []
+    real_iam = qaws["iam"]
+
+    class Recording:
+        def __getattr__(self, name):
+            method = getattr(real_iam, name)
+
+            def record_call(**kwargs):
+                calls.append((name, kwargs))
+                return method(**kwargs)
+            return record_call
+
+    until = utc("2026-11-20T23:00:00Z")
+    for people, principal, arn in ((False, "bob", user_arn("bob")), (False, "etl", role_arn("etl", "x")),
+                                   (True, "bot/s1", role_arn("bot", "s1"))):
+        mod = accounting(mode="block", sessions_are_people=people)
+        real = mod.client
+        mod.client = lambda service, region=None, real=real: Recording() if service == "iam" else real(service, region)
+        assert mod.block_principal(principal, "automatic", until, "t", arn)["result"] == "blocked"
+        assert mod.unblock_principal(principal, "operator", "t")["result"] == "unblocked"
+    names = {n for n, _ in calls}
+    assert names <= {"attach_user_policy", "detach_user_policy", "attach_role_policy", "detach_role_policy",
+                     "get_role", "tag_role", "untag_role"}, names
+    assert {"attach_user_policy", "attach_role_policy", "tag_role", "untag_role"} <= names
+    for n, kwargs in calls:
+        if "PolicyArn" in kwargs:
+            assert kwargs["PolicyArn"] in (BLOCK_POLICY, SESSION_POLICY)
+        for key in [t["Key"] for t in kwargs.get("Tags", [])] + kwargs.get("TagKeys", []):
+            assert key in SESSION_TAG_KEYS
 
 
 def _permission_set(qaws, name, inline=None):

@@ -13,7 +13,7 @@ FIXTURE = json.loads((Path(__file__).resolve().parents[1] / "data" / "quota-poli
 
 def core(people=False, ic=None):
     return quota_build.build("reset", {"usage_table": "u", "audit_table": "a", "sessions_are_people": people,
-                                        "identity_center": ic, "block_policy_name": "bedrock-watch-quota-block",
+                                        "identity_center": ic, "session_tag_keys": FIXTURE["session_tag_keys"],
                                         "time_zone": "UTC"})
 
 
@@ -38,3 +38,14 @@ def test_sids_statements_and_merges():
     assert {"Version": "2012-10-17", "Statement": [m.deny_statement("BedrockWatchQuotaBlock")]} == FIXTURE["user_policy"]
     for c in FIXTURE["merges"]:
         assert m.merge_statement(c["document"], c["sid"], c["statement"]) == c["result"]
+
+
+@pytest.mark.parametrize("case", FIXTURE["session_slots"], ids=lambda c: f"{len(c['tags'])}-tags-{c['session']}")
+def test_session_slots(case):
+    assert core(True).session_slots(case["tags"], case["session"]) == (case["held"], case["free"])
+
+
+def test_tag_values():
+    m = core(True)
+    for c in FIXTURE["tag_values"]:
+        assert bool(m.TAG_VALUE.match(c["session"])) == c["fits"], c["session"]

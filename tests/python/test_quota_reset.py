@@ -6,7 +6,7 @@ import json
 from botocore.exceptions import ClientError
 
 from quota_support import (ACCOUNT, audits, build, config, create_role, item, notifications, record, role_arn,
-                           role_policy, sso_arn, subscription_event, user_arn, user_policy, utc)
+                           role_block, sso_arn, subscription_event, user_arn, user_policy, utc)
 from quota_support import qaws, serialized_dynamodb  # noqa: F401 (pytest fixtures)
 
 EXISTING = {"Version": "2012-10-17", "Statement": [{"Sid": "ReadLogs", "Effect": "Allow",
@@ -48,7 +48,7 @@ def test_reset_lifts_expired_blocks_undoing_each_mechanism_and_keeps_the_others(
     assert mod.block_principal("support-bot/i-1", "automatic", day_end, "day limit", role_arn("support-bot", "i-1"))["result"] == "blocked"
     assert mod.block_principal("support-bot/i-2", "automatic", month_end, "month limit", role_arn("support-bot", "i-2"))["result"] == "blocked"
     assert mod.block_principal("jane@example.com", "automatic", day_end, "day limit", sso_arn("jane@example.com"))["result"] == "blocked"
-    assert len(role_policy(qaws, "support-bot")["Statement"]) == 2
+    assert role_block(qaws, "support-bot") == {"policies": ["session"], "sessions": ["i-1", "i-2"]}
     assert len(_inline(qaws, instance, ps)["Statement"]) == 2
 
     # The schedule fires at midnight in Berlin (23:00Z in November).
@@ -56,8 +56,7 @@ def test_reset_lifts_expired_blocks_undoing_each_mechanism_and_keeps_the_others(
     assert summary["removed"] == 3 and summary["kept"] == 1 and summary["errors"] == 0
     assert sorted(summary["principals"]) == ["bob", "jane@example.com", "support-bot/i-1"]
     assert user_policy(qaws, "bob") is None
-    [left] = role_policy(qaws, "support-bot")["Statement"]
-    assert left["Condition"]["StringLike"]["aws:userid"] == f"{role_id}:i-2", "the unexpired block stays"
+    assert role_block(qaws, "support-bot") == {"policies": ["session"], "sessions": ["i-2"]}, "the unexpired block stays"
     assert _inline(qaws, instance, ps) == EXISTING, "only our statement is removed from the permission set"
     assert item(qaws, "PRINCIPAL#bob", "BLOCK") is None
     assert item(qaws, "PRINCIPAL#support-bot/i-2", "BLOCK")["until"] == "2026-11-30T23:00:00Z"
@@ -75,9 +74,9 @@ def test_reset_lifts_expired_blocks_undoing_each_mechanism_and_keeps_the_others(
     assert again["removed"] == 0 and again["kept"] == 1
     assert len(audits(qaws, "reset")) == 1 and len(audits(qaws, "unblock")) == 3
 
-    # At the start of December the monthly block goes too, and the role policy with it.
+    # At the start of December the monthly block goes too, and the session policy with it.
     assert reset(cfg, utc("2026-11-30T23:00:00Z")).handler({}, None)["removed"] == 1
-    assert role_policy(qaws, "support-bot") is None
+    assert role_block(qaws, "support-bot") is None
 
 
 def test_blocks_end_at_local_midnight_across_daylight_saving_changes(qaws):
@@ -147,8 +146,8 @@ def test_a_failed_unblock_keeps_the_block_is_audited_notified_and_retried(qaws):
     real_client = r.client
 
     class DeniedIam:
-        def delete_user_policy(self, **kwargs):
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "DeleteUserPolicy")
+        def detach_user_policy(self, **kwargs):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not allowed"}}, "DetachUserPolicy")
 
     r.client = lambda service, region=None: DeniedIam() if service == "iam" else real_client(service, region)
     summary = r.handler({}, None)

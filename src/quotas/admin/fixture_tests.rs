@@ -55,6 +55,23 @@ fn sids_and_statements_match_quota_core() {
         assert_eq!(deny_statement(c["sid"].as_str().unwrap(), c["userid"].as_str()), c["statement"]);
     }
     assert_eq!(user_policy(), f["user_policy"]);
+    assert_eq!(session_block_policy(), f["session_block_policy"]);
+    let keys: Vec<String> = serde_json::from_value(f["session_tag_keys"].clone()).unwrap();
+    assert_eq!(super::session_tag_keys(), keys);
+}
+
+#[test]
+fn session_slots_and_tag_values_match_quota_core() {
+    let f = fixture();
+    let strings = |v: &Value| -> Vec<String> { serde_json::from_value(v.clone()).unwrap() };
+    for c in f["session_slots"].as_array().unwrap() {
+        let tags: Vec<(String, String)> = c["tags"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+        let session = c["session"].as_str().unwrap();
+        assert_eq!(session_slots(&tags, session), (strings(&c["held"]), strings(&c["free"])), "{session}");
+    }
+    for c in f["tag_values"].as_array().unwrap() {
+        assert_eq!(fits_tag_value(c["session"].as_str().unwrap()), c["fits"].as_bool().unwrap(), "{}", c["session"]);
+    }
 }
 
 #[test]

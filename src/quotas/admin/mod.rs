@@ -3,7 +3,8 @@
 //!
 //! The accounting and reset functions (Python, `src/quotas/quota_core.py`) and this module act
 //! on the same DynamoDB items and the same IAM documents, so that either side can lift a block
-//! the other made. **The two must agree**: the key prefixes, the policy name, the Sid scheme and
+//! the other made. **The two must agree**: the key prefixes, the block policies and session slot
+//! tags, the Sid scheme and
 //! the item attributes below mirror quota_core.py (its module docstring describes the storage),
 //! and `tests/data/quota-policies.json` is a fixture both sides are tested against. Change one
 //! side only together with the other.
@@ -17,13 +18,33 @@ pub mod time;
 #[cfg(test)]
 mod fixture_tests;
 
-/// Name of the inline policy (IAM user, role) that carries the deny statements
-/// (`CONFIG["block_policy_name"]`, generated from this constant in src/quotas/mod.rs).
-pub const BLOCK_POLICY_NAME: &str = "bedrock-watch-quota-block";
-/// Sid of the single statement of an IAM user's block policy (quota_core `apply_mechanism`).
+/// Logical id of the stack-owned managed policy that blocks an IAM user or a whole role: an
+/// unconditioned deny of [`BLOCKED_ACTIONS`] (`CONFIG["block_policy_arn"]`).
+pub const BLOCK_POLICY_ID: &str = "QuotaBlockPolicy";
+/// Logical id of the managed policy that blocks single sessions of a shared role: a deny
+/// conditioned on `aws:userid` matching a session named in one of the role's slot tags
+/// (`CONFIG["session_block_policy_arn"]`).
+pub const SESSION_BLOCK_POLICY_ID: &str = "QuotaSessionBlockPolicy";
+/// Sid of the block policy's statement (quota_core wrote it into inline policies before).
 pub const USER_BLOCK_SID: &str = "BedrockWatchQuotaBlock";
-/// The actions a block denies (quota_core `BLOCKED_ACTIONS`).
-pub const BLOCKED_ACTIONS: [&str; 4] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"];
+/// Sid of the session block policy's statement.
+pub const SESSION_BLOCK_SID: &str = "BedrockWatchQuotaSessionBlock";
+/// Role tags `<prefix>0` .. `<prefix>{SESSION_SLOTS-1}` hold the names of the role's blocked
+/// sessions (`CONFIG["session_tag_keys"]`). Ten of a role's 50 tags.
+pub const SESSION_TAG_PREFIX: &str = "bedrock-watch-quota-block-";
+pub const SESSION_SLOTS: usize = 10;
+/// What an unset slot tag resolves to in the session policy: parentheses are not allowed in
+/// role session names, so `*:(none)` matches no caller.
+pub const NO_SESSION: &str = "(none)";
+
+/// The slot tag keys, in the order free slots are taken.
+pub fn session_tag_keys() -> Vec<String> {
+    (0..SESSION_SLOTS).map(|i| format!("{SESSION_TAG_PREFIX}{i}")).collect()
+}
+
+/// The actions a block denies (quota_core `BLOCKED_ACTIONS`). Converse and ConverseStream are
+/// authorized as these two: IAM has no `bedrock:Converse` action (cfn-lint W3037 flags it).
+pub const BLOCKED_ACTIONS: [&str; 2] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
 /// Prefix of every Sid the quota mechanism writes (quota_core `sid_for`).
 pub const SID_PREFIX: &str = "BedrockWatchQuota";
 

@@ -31,6 +31,9 @@ pub struct Session {
     pub topic_arn: Option<String>,
     /// The stack, named in notification subjects as the functions name it.
     pub stack: String,
+    /// The stack's deny policies a block attaches ([`BLOCK_POLICY_ID`], [`SESSION_BLOCK_POLICY_ID`]).
+    pub block_policy_arn: String,
+    pub session_block_policy_arn: String,
     /// The operator's ARN, recorded as `actor` / `blocked_by` / `protected_by`.
     pub actor: String,
     pub tz: TimeZone,
@@ -77,7 +80,10 @@ impl Session {
         let identity = aws.sts().get_caller_identity().send().await.map_err(|e| aws.error("GetCallerIdentity", e))?;
         let actor = identity.arn().unwrap_or("unknown").to_owned();
         let topic_arn = physical(ALERT_TOPIC_ID);
-        Ok(Session { aws, config, usage_table, audit_table, topic_arn, stack, actor, tz })
+        let (Some(block_policy_arn), Some(session_block_policy_arn)) = (physical(BLOCK_POLICY_ID), physical(SESSION_BLOCK_POLICY_ID)) else {
+            return Err(AdminError::QuotasNotDeployed { stack, region: aws.region.clone() });
+        };
+        Ok(Session { aws, config, usage_table, audit_table, topic_arn, stack, block_policy_arn, session_block_policy_arn, actor, tz })
     }
 
     fn now(&self) -> Timestamp {
@@ -302,27 +308,60 @@ impl Session {
 
     // --- mechanisms ---------------------------------------------------------------------
 
-    async fn edit_role_policy(&self, role: &str, sid: &str, statement: Option<Value>) -> Result<(), AdminError> {
+    /// Attaches or detaches one of the stack's block policies (quota_core `_attachment`);
+    /// detaching what is not attached is not an error.
+    async fn attachment(&self, role: bool, name: &str, policy_arn: &str, attach: bool) -> Result<(), AdminError> {
         let iam = self.aws.iam();
-        let current = match iam.get_role_policy().role_name(role).policy_name(BLOCK_POLICY_NAME).send().await {
-            Ok(r) => Some(policy::parse_document(r.policy_document()).map_err(|detail| AdminError::BadPolicy { what: format!("role {role}"), detail })?),
-            Err(e) if is_code(&e, "NoSuchEntity") => None,
-            Err(e) => return Err(self.aws.error("GetRolePolicy", e).into()),
-        };
-        let merged = merge_statement(current.as_ref(), sid, statement).map_err(|detail| AdminError::BadPolicy { what: format!("role {role}"), detail })?;
-        match merged {
-            None if current.is_some() => iam.delete_role_policy().role_name(role).policy_name(BLOCK_POLICY_NAME).send().await.map(|_| ()).map_err(|e| self.aws.error("DeleteRolePolicy", e).into()),
-            None => Ok(()),
-            Some(doc) => iam
-                .put_role_policy()
-                .role_name(role)
-                .policy_name(BLOCK_POLICY_NAME)
-                .policy_document(doc.to_string())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| self.aws.error("PutRolePolicy", e).into()),
+        match (role, attach) {
+            (false, true) => self.settle("AttachUserPolicy", attach, iam.attach_user_policy().user_name(name).policy_arn(policy_arn).send().await),
+            (false, false) => self.settle("DetachUserPolicy", attach, iam.detach_user_policy().user_name(name).policy_arn(policy_arn).send().await),
+            (true, true) => self.settle("AttachRolePolicy", attach, iam.attach_role_policy().role_name(name).policy_arn(policy_arn).send().await),
+            (true, false) => self.settle("DetachRolePolicy", attach, iam.detach_role_policy().role_name(name).policy_arn(policy_arn).send().await),
         }
+    }
+
+    fn settle<T, E, R>(&self, op: &'static str, attach: bool, r: Result<T, aws_sdk_iam::error::SdkError<E, R>>) -> Result<(), AdminError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if !attach && is_code(&e, "NoSuchEntity") => Ok(()),
+            Err(e) => Err(self.aws.error(op, e).into()),
+        }
+    }
+
+    /// Names `session` in a slot tag of `role` and attaches the session policy, or removes it
+    /// and detaches the policy once no slot is in use (quota_core `_edit_session_block`).
+    async fn edit_session_block(&self, role: &str, session: &str, block: bool) -> Result<Option<String>, AdminError> {
+        let r = self.iam_role(role).await?.ok_or_else(|| AdminError::UnknownPrincipal { principal: role.into(), detail: "the role does not exist".into() })?;
+        let tags: Vec<(String, String)> = r.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let (mut held, free) = policy::session_slots(&tags, session);
+        let iam = self.aws.iam();
+        if block {
+            if held.is_empty() {
+                if !policy::fits_tag_value(session) {
+                    return Err(AdminError::Refused(format!("the session name {session:?} holds a character IAM tag values do not allow")));
+                }
+                let Some(slot) = free.first() else {
+                    return Err(AdminError::Refused(format!("{SESSION_SLOTS} sessions of role {role} are blocked already; no session slot is free")));
+                };
+                let tag = aws_sdk_iam::types::Tag::builder().key(slot).value(session).build().map_err(|e| AdminError::Refused(e.to_string()))?;
+                iam.tag_role().role_name(role).tags(tag).send().await.map_err(|e| self.aws.error("TagRole", e))?;
+                held = vec![slot.clone()];
+            }
+            self.attachment(true, role, &self.session_block_policy_arn, true).await?;
+            return Ok(held.first().cloned());
+        }
+        if !held.is_empty() {
+            iam.untag_role().role_name(role).set_tag_keys(Some(held.clone())).send().await.map_err(|e| self.aws.error("UntagRole", e))?;
+        }
+        let others_in_use = session_tag_keys().iter().any(|k| !held.contains(k) && tags.iter().any(|(tk, _)| tk == k));
+        if !others_in_use {
+            self.attachment(true, role, &self.session_block_policy_arn, false).await?;
+        }
+        Ok(None)
     }
 
     fn sso(&self, region: &str) -> aws_sdk_ssoadmin::Client {
@@ -388,34 +427,21 @@ impl Session {
     async fn apply(&self, target: &Target, block: bool) -> Result<Value, AdminError> {
         match target {
             Target::UserPolicy { user_name } => {
-                let iam = self.aws.iam();
-                if block {
-                    let r = iam.put_user_policy().user_name(user_name).policy_name(BLOCK_POLICY_NAME).policy_document(policy::user_policy().to_string()).send().await;
-                    r.map_err(|e| self.aws.error("PutUserPolicy", e))?;
-                } else {
-                    match iam.delete_user_policy().user_name(user_name).policy_name(BLOCK_POLICY_NAME).send().await {
-                        Ok(_) => {}
-                        Err(e) if is_code(&e, "NoSuchEntity") => {}
-                        Err(e) => return Err(self.aws.error("DeleteUserPolicy", e).into()),
-                    }
-                }
-                Ok(json!({"user": user_name, "policy": BLOCK_POLICY_NAME}))
+                self.attachment(false, user_name, &self.block_policy_arn, block).await?;
+                Ok(json!({"user": user_name, "policy": self.block_policy_arn}))
             }
-            Target::RoleStatement { role_name, sid, session } => {
-                let statement = if block {
-                    let userid = if session.is_empty() {
-                        None
-                    } else {
-                        let role = self.iam_role(role_name).await?.ok_or_else(|| AdminError::UnknownPrincipal { principal: role_name.clone(), detail: "the role does not exist".into() })?;
-                        Some(format!("{}:{session}", role.role_id()))
-                    };
-                    Some(deny_statement(sid, userid.as_deref()))
-                } else {
-                    None
-                };
-                let condition = statement.as_ref().and_then(|s| s.get("Condition").cloned()).unwrap_or(Value::Null);
-                self.locked(&format!("ROLE#{role_name}"), || self.edit_role_policy(role_name, sid, statement)).await?;
-                Ok(json!({"role": role_name, "policy": BLOCK_POLICY_NAME, "sid": sid, "condition": condition}))
+            Target::RoleStatement { role_name, session, .. } if session.is_empty() => {
+                self.attachment(true, role_name, &self.block_policy_arn, block).await?;
+                Ok(json!({"role": role_name, "policy": self.block_policy_arn}))
+            }
+            Target::RoleStatement { role_name, session, .. } => {
+                let mut slot = None;
+                self.locked(&format!("ROLE#{role_name}"), || async {
+                    slot = self.edit_session_block(role_name, session, block).await?;
+                    Ok(())
+                })
+                .await?;
+                Ok(json!({"role": role_name, "policy": self.session_block_policy_arn, "session": session, "slot": slot}))
             }
             Target::PermissionSet { instance_arn, region, permission_sets, sid, user } => {
                 let statement = block.then(|| deny_statement(sid, Some(&format!("*:{user}"))));

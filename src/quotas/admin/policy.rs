@@ -206,7 +206,35 @@ pub fn merge_statement(document: Option<&Value>, sid: &str, statement: Option<Va
     Ok((!statements.is_empty()).then(|| json!({"Version": version, "Statement": statements})))
 }
 
-/// The whole inline policy of a blocked IAM user.
+/// The document of the stack's block policy ([`super::BLOCK_POLICY_ID`]), attached to a blocked
+/// IAM user or whole role.
 pub fn user_policy() -> Value {
     json!({"Version": "2012-10-17", "Statement": [deny_statement(super::USER_BLOCK_SID, None)]})
+}
+
+/// The `aws:userid` patterns of the session block policy: one per slot tag, read through a
+/// policy variable with a default that matches no caller when the tag is unset.
+pub fn session_userid_patterns() -> Vec<String> {
+    super::session_tag_keys().iter().map(|k| format!("*:${{aws:PrincipalTag/{k}, '{}'}}", super::NO_SESSION)).collect()
+}
+
+/// The document of the session block policy ([`super::SESSION_BLOCK_POLICY_ID`]).
+pub fn session_block_policy() -> Value {
+    let mut stmt = deny_statement(super::SESSION_BLOCK_SID, None);
+    stmt["Condition"] = json!({"StringLike": {"aws:userid": session_userid_patterns()}});
+    json!({"Version": "2012-10-17", "Statement": [stmt]})
+}
+
+/// Characters IAM allows in a tag value (quota_core `TAG_VALUE`); a role session name may also
+/// hold a comma, which then cannot be written into a slot tag.
+pub fn fits_tag_value(session: &str) -> bool {
+    (1..=256).contains(&session.len()) && session.chars().all(|c| c.is_ascii_alphanumeric() || "_.:/=+@ -".contains(c))
+}
+
+/// (slot keys holding `session`, free slot keys) among a role's tags (quota_core `session_slots`).
+pub fn session_slots(tags: &[(String, String)], session: &str) -> (Vec<String>, Vec<String>) {
+    let keys = super::session_tag_keys();
+    let held = keys.iter().filter(|k| tags.iter().any(|(tk, tv)| tk == *k && tv == session)).cloned().collect();
+    let free = keys.iter().filter(|k| !tags.iter().any(|(tk, _)| tk == *k)).cloned().collect();
+    (held, free)
 }
