@@ -24,3 +24,6 @@ pub mod aws;
 pub mod preview;
 pub mod deploy;
 pub mod report;
+pub mod sso;
+pub mod access;
+pub mod verify;

@@ -18,6 +18,8 @@ use crate::synth::{self, Rendered};
 mod quota;
 mod deploy;
 pub mod report;
+mod verify;
+mod access;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -70,6 +72,10 @@ pub enum Command {
     DeployPolicy(deploy::PolicyArgs),
     /// Usage, estimated cost and performance of a period, from a deployed stack.
     Report(report::ReportArgs),
+    /// Prove traceability on a deployed stack: identity, logging, delivery, CloudTrail, tokens, cost, prohibited patterns.
+    Verify(verify::VerifyArgs),
+    /// Bedrock API keys for the tools of access.tools: key create|list|revoke.
+    Access(access::AccessArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,6 +144,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Watch(args) => deploy::run_watch(args, out),
         Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
+        Command::Verify(args) => verify::run(args, out),
+        Command::Access(args) => access::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)

@@ -4,8 +4,10 @@
 //! errors carry the key path and line), then [`Config::validate`] checks values against what AWS
 //! accepts and names the key, the bad value and what is allowed. Nothing downstream re-checks.
 
+pub mod access;
 mod load;
 mod model;
 
 pub use load::{load_file, parse, validate as load_problems, ConfigError};
+pub use access::Access;
 pub use model::*;

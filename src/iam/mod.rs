@@ -3,6 +3,8 @@
 pub mod actions;
 pub mod policy;
 pub mod role;
+pub mod user;
 
 pub use policy::{Condition, Effect, PolicyDocument, Principal, Resources, Statement, WildcardResource};
 pub use role::{Role, RoleRef};
+pub use user::User;
