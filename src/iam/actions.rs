@@ -109,9 +109,12 @@ pub const DYNAMODB_APPEND: &[&str] = &["dynamodb:PutItem"];
 /// Using the stack key directly (DynamoDB and SNS encrypted with it).
 pub const KMS_USE_KEY: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"];
 
-/// Calling models: exactly the four bedrock-runtime operations that invocation logging records
-/// (runbook 3.1). `quotas::admin::BLOCKED_ACTIONS` denies the same four.
-pub const BEDROCK_INVOKE: &[&str] = &["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:Converse", "bedrock:ConverseStream"];
+/// Calling models. The runbook (3.1) lists four operations, but IAM has two actions for them:
+/// Converse is authorized by `bedrock:InvokeModel` and ConverseStream by
+/// `bedrock:InvokeModelWithResponseStream` (Bedrock API reference, Converse: "requires permission
+/// for the bedrock:InvokeModel action"); `bedrock:Converse` is no IAM action (cfn-lint W3037
+/// rejects it). Granting these two allows exactly the four runtime calls.
+pub const BEDROCK_INVOKE: &[&str] = &["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
 
 /// Using a Bedrock API key (bearer token) at all; the invoke actions still decide which models.
 pub const BEDROCK_BEARER_TOKEN: &[&str] = &["bedrock:CallWithBearerToken"];

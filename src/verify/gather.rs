@@ -25,8 +25,19 @@ pub const DELIVERY_FAILURE_METRICS: [&str; 3] =
 fn observed<T>(r: Result<T, AwsError>) -> Observed<T> {
     match r {
         Ok(v) => Observed::Seen(v),
-        Err(e) => Observed::Unavailable(e.to_string()),
+        Err(e) => Observed::Unavailable(short(&e.to_string())),
     }
+}
+
+/// An SDK error's text up to its first line's useful part: the full chain (raw response, headers)
+/// does not belong in a table cell.
+fn short(text: &str) -> String {
+    let cut = text.find(" (ServiceError").or_else(|| text.find(": unhandled error")).unwrap_or(text.len()).min(200);
+    let mut end = cut;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 fn now_ms() -> i64 {
@@ -107,26 +118,17 @@ fn datetime(ms: i64) -> DateTime {
 }
 
 async fn delivery_failures(aws: &Aws, start_ms: i64, end_ms: i64) -> Result<Option<f64>, AwsError> {
-    let cw = aws.cloudwatch();
+    use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
     let period = (((end_ms - start_ms) / 1000).max(60) as i32 / 60) * 60;
-    let mut total: Option<f64> = None;
-    for metric in DELIVERY_FAILURE_METRICS {
-        let resp = cw
-            .get_metric_statistics()
-            .namespace("AWS/Bedrock")
-            .metric_name(metric)
-            .start_time(datetime(start_ms))
-            .end_time(datetime(end_ms))
-            .period(period)
-            .statistics(aws_sdk_cloudwatch::types::Statistic::Sum)
-            .send()
-            .await
-            .map_err(|e| aws.error("GetMetricStatistics", e))?;
-        for d in resp.datapoints() {
-            *total.get_or_insert(0.0) += d.sum().unwrap_or(0.0);
-        }
+    let mut req = aws.cloudwatch().get_metric_data().start_time(datetime(start_ms)).end_time(datetime(end_ms));
+    for (i, metric) in DELIVERY_FAILURE_METRICS.iter().enumerate() {
+        let m = Metric::builder().namespace("AWS/Bedrock").metric_name(*metric).build();
+        let stat = MetricStat::builder().metric(m).period(period).stat("Sum").build();
+        req = req.metric_data_queries(MetricDataQuery::builder().id(format!("f{i}")).metric_stat(stat).return_data(true).build());
     }
-    Ok(total)
+    let resp = req.send().await.map_err(|e| aws.error("GetMetricData", e))?;
+    let values: Vec<f64> = resp.metric_data_results().iter().flat_map(|r| r.values().iter().copied()).collect();
+    Ok(if values.is_empty() { None } else { Some(values.iter().sum()) })
 }
 
 /// Reads one invocation-log record's caller and model (other fields are not needed).

@@ -135,7 +135,7 @@ fn old_or_never_expiring_api_keys_fail() {
     ]);
     let (s, saw, _) = status_of(&f, "api-keys");
     assert_eq!(s, Status::Fail);
-    assert!(saw.contains("OLD") && saw.contains("days old") && saw.contains("FOREVER never expires") && !saw.contains("GONE"), "{saw}");
+    assert!(saw.contains("OLD") && saw.contains("days old") && saw.contains("FOREVER of bedrock-tool-support-bot never expires") && !saw.contains("GONE"), "{saw}");
 }
 
 #[test]
