@@ -57,12 +57,7 @@ impl User {
         tags.dedup_by(|a, b| a.0 == b.0);
         let mut props = Map::new().with("UserName", self.user_name.as_str()).with("Path", self.path.as_str());
         if !self.policies.is_empty() {
-            let policies = self
-                .policies
-                .iter()
-                .map(|(name, doc)| Value::Map(Map::new().with("PolicyName", name.as_str()).with("PolicyDocument", doc.to_value())))
-                .collect::<Vec<_>>();
-            props.insert("Policies", Value::List(policies));
+            props.insert("Policies", super::role::inline_policies(&self.policies));
         }
         if !tags.is_empty() {
             props.insert("Tags", Value::list(tags.iter().map(|(k, v)| Value::Map(Map::new().with("Key", k.as_str()).with("Value", v.as_str())))));
