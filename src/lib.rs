@@ -27,3 +27,6 @@ pub mod org;
 pub mod preview;
 pub mod deploy;
 pub mod report;
+pub mod sso;
+pub mod access;
+pub mod verify;

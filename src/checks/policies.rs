@@ -30,6 +30,12 @@ pub fn statements(template: &Template) -> Vec<FoundStatement<'_>> {
                 }
                 d
             }
+            "AWS::IAM::User" => p
+                .get("Policies")
+                .and_then(Value::as_list)
+                .map(|policies| policies.iter().map(|pol| (DocumentKind::Identity, pol.as_map().and_then(|m| m.get("PolicyDocument")))).collect())
+                .unwrap_or_default(),
+            "AWS::SSO::PermissionSet" => vec![(DocumentKind::Identity, p.get("InlinePolicy"))],
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => vec![(DocumentKind::Identity, p.get("PolicyDocument"))],
             "AWS::S3::BucketPolicy" | "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy" => vec![(DocumentKind::Resource, p.get("PolicyDocument"))],
             "AWS::KMS::Key" => vec![(DocumentKind::KeyPolicy, p.get("KeyPolicy"))],

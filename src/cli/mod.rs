@@ -19,6 +19,8 @@ mod quota;
 mod deploy;
 mod org;
 pub mod report;
+mod verify;
+mod access;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -73,6 +75,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Organization-wide rollout through CloudFormation StackSets: plan, synth, deploy, diff, status, destroy.
     Org(org::OrgArgs),
+    /// Prove traceability on a deployed stack: identity, logging, delivery, CloudTrail, tokens, cost, prohibited patterns.
+    Verify(verify::VerifyArgs),
+    /// Bedrock API keys for the tools of access.tools: key create|list|revoke.
+    Access(access::AccessArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -142,6 +148,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
         Command::Org(args) => org::run(args, out),
+        Command::Verify(args) => verify::run(args, out),
+        Command::Access(args) => access::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)

@@ -212,6 +212,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     quota_problems(c, &mut p);
     deploy_problems(c, &mut p);
     p.extend(super::reports::problems(&c.reports));
+    p.extend(super::access::validate(&c.access));
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));
     }
@@ -435,9 +436,20 @@ fn quota_problems(c: &Config, p: &mut Vec<Problem>) {
         p.push(problem("quotas.managed_tag", quoted(&q.managed_tag), "allowed: key=value of tag text (letters, digits, spaces, _ . : / + - @), e.g. bedrock-watch-quota=managed"));
     }
     if let Some(ic) = &q.identity_center {
+        let names = if c.access.enabled { c.access.permission_set_names() } else { Vec::new() };
+        for (i, name) in ic.permission_sets.iter().enumerate() {
+            if !names.contains(&name.as_str()) {
+                let allowed = if names.is_empty() { "enable `access` to name its permission sets here, or list ARNs under permission_set_arns".to_owned() } else { format!("allowed: {}", names.join(", ")) };
+                p.push(problem(format!("quotas.identity_center.permission_sets[{i}]"), quoted(name), allowed));
+            }
+        }
+        if !ic.permission_sets.is_empty() && c.regions.len() > 1 {
+            p.push(problem("quotas.identity_center.permission_sets", "set with several regions", "permission sets live in the primary region's stack only; with several regions list their ARNs under quotas.identity_center.permission_set_arns"));
+        }
+        let instance_from_access = !ic.permission_sets.is_empty() && ic.instance_arn.is_empty() && c.access.identity_center_instance_arn.is_some();
         let instance = parse_arn(&ic.instance_arn);
         let instance_id = instance.filter(|a| a.service == "sso" && a.region.is_empty() && a.account.is_empty()).and_then(|a| a.resource.strip_prefix("instance/"));
-        if !instance_id.is_some_and(is_sso_id("ssoins-")) {
+        if !instance_from_access && !instance_id.is_some_and(is_sso_id("ssoins-")) {
             p.push(problem("quotas.identity_center.instance_arn", quoted(&ic.instance_arn), "allowed: arn:aws:sso:::instance/ssoins-<16 characters>"));
         }
         for (name, arn) in &ic.permission_set_arns {

@@ -4,6 +4,7 @@
 //! errors carry the key path and line), then [`Config::validate`] checks values against what AWS
 //! accepts and names the key, the bad value and what is allowed. Nothing downstream re-checks.
 
+pub mod access;
 mod load;
 mod model;
 pub mod regions;
@@ -16,4 +17,5 @@ pub mod organization;
 
 pub use load::{load_file, parse, validate as load_problems, ConfigError, Problem};
 pub use regions::is_known as is_region;
+pub use access::Access;
 pub use model::*;

@@ -40,6 +40,8 @@ pub struct Config {
     /// Organization-wide rollout through CloudFormation StackSets (`bedrock-watch org ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<super::organization::Organization>,
+    /// Who may use Bedrock: Identity Center permission sets and group assignments, per-tool users.
+    pub access: super::access::Access,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             deploy: DeploySettings::default(),
             reports: super::reports::Reports::default(),
             organization: None,
+            access: super::access::Access::default(),
         }
     }
 }
@@ -495,10 +498,18 @@ pub struct Team {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityCenter {
-    /// `arn:aws:sso:::instance/ssoins-...`
+    /// `arn:aws:sso:::instance/ssoins-...`; may be left out when `permission_sets` names
+    /// permission sets of `access` (the instance is then `access.identity_center_instance_arn`).
+    #[serde(default)]
     pub instance_arn: String,
-    /// Permission set name (as in `AWSReservedSSO_<name>_...`) → its ARN.
+    /// Permission set name (as in `AWSReservedSSO_<name>_...`) → its ARN, for permission sets
+    /// managed elsewhere.
+    #[serde(default)]
     pub permission_set_arns: BTreeMap<String, String>,
+    /// Names of permission sets this stack creates (`access.developer.name`,
+    /// `access.admin.name`): their ARNs come from the stack, no copying of ARNs.
+    #[serde(default)]
+    pub permission_sets: Vec<String>,
 }
 
 impl Config {

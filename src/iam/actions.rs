@@ -126,3 +126,27 @@ pub const DYNAMODB_APPEND: &[&str] = &["dynamodb:PutItem"];
 
 /// Using the stack key directly (DynamoDB and SNS encrypted with it).
 pub const KMS_USE_KEY: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"];
+
+/// Calling models. The runbook (3.1) lists four operations, but IAM has two actions for them:
+/// Converse is authorized by `bedrock:InvokeModel` and ConverseStream by
+/// `bedrock:InvokeModelWithResponseStream` (Bedrock API reference, Converse: "requires permission
+/// for the bedrock:InvokeModel action"); `bedrock:Converse` is no IAM action (cfn-lint W3037
+/// rejects it). Granting these two allows exactly the four runtime calls.
+pub const BEDROCK_INVOKE: &[&str] = &["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
+
+/// Using a Bedrock API key (bearer token) at all; the invoke actions still decide which models.
+pub const BEDROCK_BEARER_TOKEN: &[&str] = &["bedrock:CallWithBearerToken"];
+
+/// What `bedrock-watch report` calls on the stack (src/report/stack.rs, metrics.rs, insights.rs)
+/// besides the metrics: finding the stack's resources and querying its log group.
+pub const REPORT_STACK_READ: &[&str] = &["cloudformation:DescribeStacks", "cloudformation:DescribeStackResources"];
+/// `report` reads Bedrock metrics (ListMetrics, GetMetricData): no resource-level permissions.
+pub const REPORT_METRICS_READ: &[&str] = &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"];
+/// `report`'s per-user figures and the dashboards' log widgets: Logs Insights on the stack's group.
+pub const LOGS_INSIGHTS_QUERY: &[&str] = &["logs:StartQuery"];
+/// Reading a query's results or stopping it names a query id, not a log group.
+pub const LOGS_INSIGHTS_RESULTS: &[&str] = &["logs:GetQueryResults", "logs:StopQuery"];
+/// `bedrock-watch quota status` and `quota audit` (src/quotas/admin/ops.rs): reads only.
+pub const QUOTA_STATUS_READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"];
+/// Opening the stack's dashboards.
+pub const DASHBOARD_READ: &[&str] = &["cloudwatch:GetDashboard"];

@@ -4,7 +4,9 @@ pub mod actions;
 pub mod managed_policy;
 pub mod policy;
 pub mod role;
+pub mod user;
 
 pub use policy::{Condition, Effect, PolicyDocument, Principal, Resources, Statement, WildcardResource};
 pub use managed_policy::{ManagedPolicy, ManagedPolicyRef};
 pub use role::{Role, RoleRef};
+pub use user::User;

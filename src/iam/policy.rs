@@ -121,8 +121,25 @@ pub const LOGS_QUERY_RESULTS_API: WildcardResource = WildcardResource {
     reason: "a Logs Insights query id is not a resource: logs:GetQueryResults supports no resource-level permissions; logs:StartQuery, which decides what is read, is scoped to the invocation log group",
 };
 
+/// `bedrock:CallWithBearerToken` authorizes the use of an API key as such; it has no resource
+/// type, so it can only be granted on `*` (AWS's own SCP example denies it on `*`). Which models
+/// the key reaches is still decided by the invoke statements.
+pub const BEDROCK_BEARER_TOKEN_API: WildcardResource = WildcardResource {
+    name: "bedrock-api-key-use",
+    actions: crate::iam::actions::BEDROCK_BEARER_TOKEN,
+    reason: "bedrock:CallWithBearerToken (using a Bedrock API key) has no resource type; the invoke statements still limit the models",
+};
+
+/// CloudWatch's ListMetrics/GetMetricData and Logs Insights' GetQueryResults/StopQuery have no
+/// resource-level permissions; `report` and the dashboards need them.
+pub const MONITORING_READ_API: WildcardResource = WildcardResource {
+    name: "monitoring-read-api",
+    actions: &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData", "logs:GetQueryResults", "logs:StopQuery"],
+    reason: "CloudWatch ListMetrics/GetMetricData and CloudWatch Logs GetQueryResults/StopQuery support no resource-level permissions; they only read",
+};
+
 /// Every wildcard-resource exception the tool may write.
-pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &CLOUDWATCH_METRIC_READ_API, &LOGS_QUERY_RESULTS_API];
+pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &CLOUDWATCH_METRIC_READ_API, &LOGS_QUERY_RESULTS_API, &BEDROCK_BEARER_TOKEN_API, &MONITORING_READ_API];
 
 /// Resources the stack acts on but does not create: the IAM principals and permission sets the
 /// quota functions block and unblock. Their ARNs are scoped by path, tag or config, never `*`.
@@ -145,8 +162,24 @@ pub const QUOTA_PERMISSION_SETS: OutsideStackResource = OutsideStackResource {
     reason: "IAM Identity Center users are blocked through their permission set's inline policy (the reserved SSO roles cannot be edited); the statement names only the configured instance and permission sets",
 };
 
+/// Foundation models and system inference profiles belong to AWS, not to the stack: the access
+/// policies name the configured model ids (or all foundation models of the allowed regions),
+/// never `*`.
+pub const BEDROCK_MODELS: OutsideStackResource = OutsideStackResource {
+    name: "bedrock-models",
+    actions: crate::iam::actions::BEDROCK_INVOKE,
+    reason: "foundation models and system inference profiles are AWS-owned; the statements name the configured models (or foundation-model/* of the allowed regions) and limit aws:RequestedRegion",
+};
+
+/// The stack itself is not a resource of its own template; `report` and `quota status` read it.
+pub const OWN_STACK: OutsideStackResource = OutsideStackResource {
+    name: "own-stack-read",
+    actions: crate::iam::actions::REPORT_STACK_READ,
+    reason: "report and quota status describe the stack they run against; the statement names this stack's ARN only",
+};
+
 /// Every outside-the-stack exception the tool may write.
-pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS];
+pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK];
 
 /// A permissions-management action the stack grants although the policy text it writes is not
 /// fixed by the template (the built-in check `permissions-management` refuses all others).

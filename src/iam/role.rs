@@ -87,15 +87,15 @@ impl Role {
             .with_opt("Path", self.path)
             .with("AssumeRolePolicyDocument", trust.to_value());
         if !self.policies.is_empty() {
-            let policies = self
-                .policies
-                .iter()
-                .map(|(name, doc)| Value::Map(Map::new().with("PolicyName", name.as_str()).with("PolicyDocument", doc.to_value())))
-                .collect::<Vec<_>>();
-            props.insert("Policies", Value::List(policies));
+            props.insert("Policies", inline_policies(&self.policies));
         }
         template.add(&self.logical_id, Resource::new("AWS::IAM::Role", props)).map(RoleRef)
     }
+}
+
+/// The `Policies` property of a role or user: inline policies, named.
+pub(crate) fn inline_policies(policies: &[(String, PolicyDocument)]) -> Value {
+    Value::List(policies.iter().map(|(name, doc)| Value::Map(Map::new().with("PolicyName", name.as_str()).with("PolicyDocument", doc.to_value()))).collect())
 }
 
 #[cfg(test)]

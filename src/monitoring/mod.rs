@@ -4,6 +4,7 @@
 //! raw resource properties (the builders do). Each file is one concern: encryption, storage,
 //! delivery, alerts, dashboard.
 
+pub mod access;
 pub mod alerts;
 pub mod attribution;
 pub mod audit;
@@ -105,6 +106,10 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     } else {
         None
     };
+    if primary {
+        let dashboards: Vec<String> = t.resources_of_type("AWS::CloudWatch::Dashboard").map(|(id, _)| id.to_owned()).collect();
+        access::build(&mut t, config, &storage.log_group, &dashboards)?;
+    }
 
     let mut outputs = vec![
         ("LogBucketName", "S3 bucket with invocation logs and large payloads (retained on stack deletion)", storage.bucket.name()),

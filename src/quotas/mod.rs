@@ -96,6 +96,27 @@ pub fn block_policies(template: &mut Template) -> Result<BlockPolicies, CfnError
     Ok(BlockPolicies { block, session })
 }
 
+/// The Identity Center instance quotas act on: their own setting, else `access`'s.
+fn identity_center_instance(config: &Config, ic: &crate::config::IdentityCenter) -> Value {
+    match (&config.access.identity_center_instance_arn, ic.instance_arn.is_empty()) {
+        (Some(arn), true) => Value::str(arn.as_str()),
+        _ => Value::str(ic.instance_arn.as_str()),
+    }
+}
+
+/// Permission set name → ARN: configured ARNs, then the stack's own permission sets by name
+/// (`GetAtt`, so no ARN is copied into the config).
+fn permission_set_arns(ic: &crate::config::IdentityCenter) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = ic.permission_set_arns.iter().map(|(k, v)| (k.clone(), Value::str(v.as_str()))).collect();
+    for name in &ic.permission_sets {
+        if !ic.permission_set_arns.contains_key(name) {
+            out.push((name.clone(), crate::monitoring::access::permission_set_arn(name)));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// The handlers' `CONFIG`, with the table names, topic and policy ARNs as references.
 pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &TableRef, topic: &TopicRef, policies: &BlockPolicies) -> Value {
     let q = &config.quotas;
@@ -115,8 +136,8 @@ pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &T
     let identity_center = match &q.identity_center {
         None => Value::str(NONE),
         Some(ic) => Map::new()
-            .with("instance_arn", ic.instance_arn.as_str())
-            .with("permission_set_arns", string_map(ic.permission_set_arns.iter()))
+            .with("instance_arn", identity_center_instance(config, ic))
+            .with("permission_set_arns", Value::Map(Map(permission_set_arns(ic).into_iter().map(|(k, v)| (k.into(), v)).collect())))
             .into(),
     };
     Map::new()
@@ -182,8 +203,8 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
         }),
     ];
     let sso_scope = q.identity_center.as_ref().map(|ic| {
-        let mut arns = vec![Value::str(ic.instance_arn.as_str())];
-        arns.extend(ic.permission_set_arns.values().map(|a| Value::str(a.as_str())));
+        let mut arns = vec![identity_center_instance(config, ic)];
+        arns.extend(permission_set_arns(ic).into_iter().map(|(_, v)| v));
         arns.push(Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":sso:::account/").pseudo(Pseudo::AccountId).build());
         Statement::allow(SSO_QUOTA_BLOCK, arns)
     });

@@ -55,6 +55,26 @@ fn is_code<E: ProvideErrorMetadata>(e: &E, code: &str) -> bool {
     e.code() == Some(code)
 }
 
+/// Permission sets the quota config names (`quotas.identity_center.permission_sets`) are
+/// created by this stack: their ARNs are the stack's physical ids (CloudFormation may report
+/// them as `<instance ARN>|<permission set ARN>`; the part with `:permissionSet/` is the ARN).
+pub fn resolve_named_permission_sets(config: &mut Config, physical: impl Fn(&str) -> Option<String>) {
+    let instance = config.access.identity_center_instance_arn.clone();
+    let Some(ic) = config.quotas.identity_center.as_mut() else { return };
+    if ic.instance_arn.is_empty() {
+        ic.instance_arn = instance.unwrap_or_default();
+    }
+    for name in ic.permission_sets.clone() {
+        if ic.permission_set_arns.contains_key(&name) {
+            continue;
+        }
+        let id = crate::monitoring::access::permission_set_logical_id(&name);
+        if let Some(arn) = physical(&id).and_then(|p| p.split('|').find(|part| part.contains(":permissionSet/")).map(str::to_owned)) {
+            ic.permission_set_arns.insert(name, arn);
+        }
+    }
+}
+
 impl Session {
     /// Finds the stack's tables and the operator's identity.
     pub async fn open(aws: Aws, config: Config) -> Result<Session, AdminError> {
@@ -83,6 +103,8 @@ impl Session {
         let (Some(block_policy_arn), Some(session_block_policy_arn)) = (physical(BLOCK_POLICY_ID), physical(SESSION_BLOCK_POLICY_ID)) else {
             return Err(AdminError::QuotasNotDeployed { stack, region: aws.region.clone() });
         };
+        let mut config = config;
+        resolve_named_permission_sets(&mut config, |id| physical(id));
         Ok(Session { aws, config, usage_table, audit_table, topic_arn, stack, block_policy_arn, session_block_policy_arn, actor, tz })
     }
 
