@@ -56,7 +56,7 @@ measure synth-only --no-default-features
 measure full
 
 echo
-echo "cold debug build of bedrock-watch on $(nproc) core(s), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cold debug build of bedrock-watch on $(nproc) core(s); load average (1, 5, 15 min) at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %10s %10s %10s %14s %10s\n' build wall_s user_s sys_s cpu_s peak_rss_mb
 declare -A wall cpu
 for name in synth-only full; do
