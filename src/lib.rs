@@ -20,6 +20,7 @@ pub mod cloudtrail;
 pub mod dynamodb;
 pub mod scheduler;
 pub mod quotas;
+pub mod scheduled_reports;
 pub mod aws;
 pub mod preview;
 pub mod deploy;

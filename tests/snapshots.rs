@@ -210,6 +210,21 @@ fn stack_quotas() {
     snapshot("stack_quotas", &t);
 }
 
+#[test]
+fn stack_scheduled_reports() {
+    let text = std::fs::read_to_string("examples/scheduled-reports.yaml").unwrap();
+    let config = config::parse(&text, "examples/scheduled-reports.yaml").unwrap();
+    let mut t = monitoring::build(&config, "us-east-1").unwrap();
+    // The handler source and its generated CONFIG are pinned by the shared fixture and tested
+    // in tests/python; keep the snapshot on the wiring (function, role, log group, schedule).
+    if let Some(f) = t.resource_mut("ScheduledReportFunction") {
+        f.properties.insert("Code", bedrock_watch::cfn::Map::new().with("ZipFile", "<ScheduledReportFunction source>"));
+    }
+    t.resources.retain(|(id, _)| id.starts_with("ScheduledReport"));
+    t.outputs.clear();
+    snapshot("stack_scheduled_reports", &t);
+}
+
 /// The `quota status` table for a fixed state: a blocked user, a protected one, one over its
 /// limit, a team, in tokens.
 #[test]

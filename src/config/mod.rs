@@ -6,6 +6,7 @@
 
 mod load;
 mod model;
+pub mod reports;
 
 pub use load::{load_file, parse, validate as load_problems, ConfigError};
 pub use model::*;

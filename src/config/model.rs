@@ -35,6 +35,8 @@ pub struct Config {
     pub cloudtrail: CloudTrailSettings,
     pub quotas: Quotas,
     pub deploy: DeploySettings,
+    /// Scheduled reports (off unless `reports.schedule` is set).
+    pub reports: super::reports::Reports,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             cloudtrail: CloudTrailSettings::default(),
             quotas: Quotas::default(),
             deploy: DeploySettings::default(),
+            reports: super::reports::Reports::default(),
         }
     }
 }

@@ -71,6 +71,15 @@ pub const KMS_KEY_ADMINISTRATION: &[&str] = &[
 /// Publishing to a topic (CloudWatch alarms).
 pub const SNS_PUBLISH: &[&str] = &["sns:Publish"];
 
+/// Reading Bedrock's metrics for the scheduled report (no resource-level permissions).
+pub const CLOUDWATCH_METRIC_READS: &[&str] = &["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"];
+/// Starting a Logs Insights query on one log group.
+pub const LOGS_START_QUERY: &[&str] = &["logs:StartQuery"];
+/// Fetching a query's results by id (no resource-level permissions).
+pub const LOGS_QUERY_RESULTS: &[&str] = &["logs:GetQueryResults"];
+/// Sending the scheduled report as one verified SES identity.
+pub const SES_SEND_EMAIL: &[&str] = &["ses:SendEmail"];
+
 /// Writing the Lambda function's own log stream.
 pub const LOGS_FUNCTION_LOGGING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
 

@@ -107,8 +107,22 @@ pub const KMS_KEY_POLICY_SELF: WildcardResource = WildcardResource {
     reason: "in a KMS key policy, Resource \"*\" refers to the key the policy is attached to, not to all keys",
 };
 
+/// The scheduled report reads `AWS/Bedrock` metrics like `bedrock-watch report` does.
+pub const CLOUDWATCH_METRIC_READ_API: WildcardResource = WildcardResource {
+    name: "cloudwatch-metric-reads",
+    actions: crate::iam::actions::CLOUDWATCH_METRIC_READS,
+    reason: "CloudWatch metrics have no ARN: cloudwatch:GetMetricData and cloudwatch:ListMetrics support no resource-level permissions (the scheduled report reads only the AWS/Bedrock namespace)",
+};
+
+/// The scheduled report fetches the results of the query it started on the invocation log group.
+pub const LOGS_QUERY_RESULTS_API: WildcardResource = WildcardResource {
+    name: "logs-insights-query-results",
+    actions: crate::iam::actions::LOGS_QUERY_RESULTS,
+    reason: "a Logs Insights query id is not a resource: logs:GetQueryResults supports no resource-level permissions; logs:StartQuery, which decides what is read, is scoped to the invocation log group",
+};
+
 /// Every wildcard-resource exception the tool may write.
-pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF];
+pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &CLOUDWATCH_METRIC_READ_API, &LOGS_QUERY_RESULTS_API];
 
 /// Resources the stack acts on but does not create: the IAM principals and permission sets the
 /// quota functions block and unblock. Their ARNs are scoped by path, tag or config, never `*`.

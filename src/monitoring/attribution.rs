@@ -70,6 +70,21 @@ pub fn within_query_limit(with_cost: String, without_cost: impl FnOnce() -> Stri
     }
 }
 
+/// Logs Insights' maximum number of result rows.
+pub const MAX_QUERY_ROWS: usize = 10_000;
+
+/// The per-user query of `bedrock-watch report` and of the scheduled report: the saved
+/// "tokens and estimated cost per user, model and day" query (same text, same identity rule)
+/// with the row limit raised to the maximum. `Err` carries the length when it is too long.
+pub fn per_user_report_query(config: &Config, region: &str) -> Result<String, usize> {
+    let text = queries(config, region).into_iter().find(|(id, _, _)| *id == "TokensAndCostPerUserQuery").map(|(_, _, t)| t).unwrap_or_default();
+    let q = format!("{text}\n| limit {MAX_QUERY_ROWS}");
+    if q.len() > MAX_QUERY_LENGTH {
+        return Err(q.len());
+    }
+    Ok(q)
+}
+
 const TOKEN_SUMS: &str = "count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens";
 
 /// The saved queries: (logical id, name, query text).

@@ -65,6 +65,9 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     if primary && config.cloudtrail.mode == crate::config::CloudTrailMode::Trail && config.cloudtrail.cloudwatch_logs {
         log_groups.push(Value::str(audit::trail_log_group_name(config)));
     }
+    if config.reports.schedule.is_some() {
+        log_groups.push(crate::scheduled_reports::log_group_name());
+    }
     let key = encryption::stack_key(&mut t, config, primary, &log_groups)?;
     let storage = storage::build(&mut t, config, &key)?;
     let delivery = delivery::build(&mut t, config, &storage, &key)?;
@@ -80,6 +83,7 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
     if config.quotas.enabled {
         crate::quotas::build(&mut t, config, region, &key, &alerts.topics.warning, &storage.log_group)?;
     }
+    crate::scheduled_reports::build(&mut t, config, region, &key, &alerts.topics.info, &storage.log_group)?;
     if primary {
         let d = &config.dashboards;
         let log_group = storage.log_group.name();

@@ -49,8 +49,9 @@ fn string_map<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Valu
     Value::Map(Map(pairs.map(|(k, v)| (k.clone().into(), Value::str(v.as_str()))).collect()))
 }
 
-/// Prices in effect in `region`, as the handler's `prices` entry (discount already applied).
-fn prices(config: &Config, region: &str) -> Map {
+/// Prices in effect in `region`, as the handler's `prices` entry (discount already applied);
+/// the scheduled report's function gets the same table.
+pub fn prices(config: &Config, region: &str) -> Map {
     let table = config.pricing.table();
     let mut models: Vec<String> = table.model_ids().map(str::to_owned).collect();
     models.extend(config.pricing.regions.get(region).into_iter().flat_map(|m| m.keys().cloned()));

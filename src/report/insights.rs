@@ -17,22 +17,14 @@ use super::period::Period;
 use super::ReportError;
 
 /// Logs Insights' maximum number of result rows.
-pub const MAX_ROWS: usize = 10_000;
+pub const MAX_ROWS: usize = attribution::MAX_QUERY_ROWS;
 /// A query running longer than this is abandoned (Logs Insights itself times out at 60 minutes).
 pub const POLL_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 /// The per-user query: the stack's saved "tokens and estimated cost per user, model and day"
-/// query, with the row limit raised to the maximum.
+/// query, with the row limit raised to the maximum (shared with the scheduled report).
 pub fn user_query(config: &Config, region: &str) -> Result<String, ReportError> {
-    let (_, _, text) = attribution::queries(config, region)
-        .into_iter()
-        .find(|(id, _, _)| *id == "TokensAndCostPerUserQuery")
-        .ok_or_else(|| ReportError::Internal("the per-user query is missing from monitoring::attribution".into()))?;
-    let q = format!("{text}\n| limit {MAX_ROWS}");
-    if q.len() > attribution::MAX_QUERY_LENGTH {
-        return Err(ReportError::QueryTooLong { length: q.len() });
-    }
-    Ok(q)
+    attribution::per_user_report_query(config, region).map_err(|length| ReportError::QueryTooLong { length })
 }
 
 /// Where a query is.

@@ -255,3 +255,5 @@ pub fn assemble(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod scheduled_fixture_tests;
