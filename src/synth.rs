@@ -63,19 +63,49 @@ pub fn synthesize(config: &Config, format: Format) -> Result<Vec<Rendered>, Synt
 
 /// Writes each template into `dir` (created if missing) and returns the paths. Callers refuse
 /// to write templates with findings before calling this.
+///
+/// All or nothing: every changed template is first written to a temporary file beside its
+/// target, and only when all of them are written are they renamed into place (a rename within
+/// a folder is atomic). When any write fails (disk full, permissions), the temporary files are
+/// removed and no template in `dir` has changed.
 pub fn write(rendered: &[Rendered], dir: &Path) -> Result<Vec<PathBuf>, SynthError> {
     std::fs::create_dir_all(dir).map_err(|source| SynthError::Write { path: dir.to_owned(), source })?;
-    rendered
-        .iter()
-        .map(|r| {
-            let path = dir.join(&r.file_name);
-            // Leave an identical file alone so its modification time only changes with content.
-            if file_holds(&path, &r.content) != Some(true) {
-                std::fs::write(&path, &r.content).map_err(|source| SynthError::Write { path: path.clone(), source })?;
-            }
-            Ok(path)
-        })
-        .collect()
+    let paths: Vec<PathBuf> = rendered.iter().map(|r| dir.join(&r.file_name)).collect();
+    // A rename onto a folder fails after earlier renames succeeded: refuse before writing.
+    if let Some(path) = paths.iter().find(|p| p.symlink_metadata().is_ok_and(|m| !m.is_file())) {
+        return Err(SynthError::Write { path: path.clone(), source: std::io::Error::other("a folder or other non-file is in the way") });
+    }
+    // Leave an identical file alone so its modification time only changes with content.
+    let changed: Vec<(&Rendered, &PathBuf)> = rendered.iter().zip(&paths).filter(|(r, path)| file_holds(path, &r.content) != Some(true)).collect();
+    let mut staged: Vec<(PathBuf, &PathBuf)> = Vec::with_capacity(changed.len());
+    let cleanup = |staged: &[(PathBuf, &PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (r, path) in changed {
+        let tmp = temp_path(path);
+        if let Err(source) = std::fs::write(&tmp, &r.content) {
+            let _ = std::fs::remove_file(&tmp);
+            cleanup(&staged);
+            return Err(SynthError::Write { path: path.clone(), source });
+        }
+        staged.push((tmp, path));
+    }
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(source) = std::fs::rename(tmp, path) {
+            cleanup(&staged[i..]);
+            return Err(SynthError::Write { path: (*path).clone(), source });
+        }
+    }
+    Ok(paths)
+}
+
+/// `.<name>.tmp-<pid>` beside `path`: hidden, and unique per process so that two runs never
+/// write the same temporary file.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Whether the file at `path` holds exactly `content` (`None`: it cannot be read). Compared a
@@ -202,7 +232,7 @@ pub fn first_lines(text: &str, max_lines: usize) -> (&str, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+mod check_tests {
     use super::*;
 
     fn rendered(stack_name: &str, region: &str, content: &str) -> Rendered {
@@ -246,5 +276,37 @@ mod tests {
         assert_eq!(first_lines("a\nb\nc\n", 5), ("a\nb\nc\n", 0));
         assert_eq!(first_lines("a\nb\nc\n", 2), ("a\nb\n", 1));
         assert_eq!(first_lines("a\nb\nc", 1), ("a\n", 2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(file_name: &str, content: &str) -> Rendered {
+        Rendered { stack_name: file_name.into(), region: "us-east-1".into(), file_name: file_name.into(), content: content.into(), warnings: vec![], findings: vec![] }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_every_template_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yaml"), "old a").unwrap();
+        // The second template's temporary file cannot be created: a folder has its name.
+        std::fs::create_dir(temp_path(&dir.path().join("b.yaml"))).unwrap();
+        let err = write(&[rendered("a.yaml", "new a"), rendered("b.yaml", "new b")], dir.path()).unwrap_err();
+        assert!(err.to_string().contains("b.yaml"), "{err}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("a.yaml")).unwrap(), "old a");
+        assert!(!dir.path().join("b.yaml").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(!left.iter().any(|n| n.starts_with(".a.yaml.tmp")), "{left:?}");
+    }
+
+    #[test]
+    fn writes_every_template_when_nothing_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write(&[rendered("a.yaml", "A"), rendered("b.yaml", "B")], dir.path()).unwrap();
+        assert_eq!(paths.len(), 2);
+        assert_eq!(std::fs::read_to_string(&paths[1]).unwrap(), "B");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file is left");
     }
 }

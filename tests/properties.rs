@@ -30,7 +30,7 @@ fn config_strategy() -> impl Strategy<Value = Config> {
     let retention = proptest::sample::select(RETENTION_DAYS);
     let thresholds = (1u64..10_000_000, 1u64..10_000, 1u64..1_000_000, 1u64..600_000);
     let emails = proptest::collection::vec("[a-z]{1,10}@[a-z]{1,10}\\.(com|org|io)", 0..3);
-    let tags = proptest::collection::btree_map("[A-Z][a-zA-Z]{0,15}", "[a-zA-Z0-9 _.-]{0,30}", 0..4);
+    let tags = proptest::collection::btree_map("[A-Z][a-zA-Z]{0,15}", "[a-zA-Z0-9_.-][a-zA-Z0-9 _.-]{0,29}", 0..4);
     let data = (any::<bool>(), any::<bool>(), any::<bool>(), proptest::option::of(any::<bool>()));
     let names = ("[a-z][a-z0-9-]{0,20}[a-z0-9]", "[A-Za-z][A-Za-z0-9-]{0,30}", "/[a-z]{1,10}(/[a-z0-9_.-]{1,12}){0,3}");
     let misc = (any::<bool>(), any::<bool>(), proptest::option::of("[a-z][a-z0-9-]{5,40}[a-z0-9]"), 1u32..1000, 1u32..400);
@@ -424,6 +424,59 @@ proptest! {
         let err = config::parse(&text, "bad.yaml").expect_err("must be rejected");
         prop_assert_eq!(err.key(), Some(key), "{}", err);
         prop_assert!(err.to_string().contains("allowed") || err.to_string().contains("each"), "{}", err);
+    }
+}
+
+/// Model ids as users paste them: long, punctuation only, differing only in punctuation or
+/// case, ARNs.
+fn odd_model_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9.:/_-]{1,300}",
+        "[.:/_-]{1,4}",
+        "[aA][.:_-]?[bB][.:_-]?[cC]",
+        "arn:aws:bedrock:us-east-1:[0-9]{12}:(provisioned-model|inference-profile)/[a-z0-9.:-]{1,40}",
+        "[a-z]{2,8}\\.[a-z0-9-]{1,250}",
+    ]
+}
+
+/// Tag text that AWS accepts, or anything at all.
+fn tag_text() -> impl Strategy<Value = String> {
+    prop_oneof![3 => "[A-Za-z0-9 _.:/=+@-]{1,12}", 1 => "\\PC{0,12}"]
+}
+
+/// Regions of one partition, as a user lists them.
+fn partition_regions() -> impl Strategy<Value = Vec<String>> {
+    proptest::sample::select(config::regions::PARTITIONS.to_vec())
+        .prop_flat_map(|(_, regions)| proptest::sample::subsequence(regions.to_vec(), 1..=regions.len().min(3)).prop_shuffle())
+        .prop_map(|r| r.into_iter().map(str::to_owned).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// The promise of validation: what it accepts, synthesis builds. Odd model ids, every
+    /// partition's regions, long stack names and arbitrary tag text included.
+    #[test]
+    fn any_config_passing_validation_synthesizes(
+        models in proptest::collection::vec(odd_model_id(), 0..6),
+        regions in partition_regions(),
+        stack in "[A-Za-z][A-Za-z0-9-]{0,99}",
+        tags in proptest::collection::btree_map(tag_text(), tag_text(), 0..3),
+        emails in proptest::collection::vec(prop_oneof!["[a-z]{1,6}@[a-z]{1,6}\\.com", "\\PC{0,6}@[a-z.-]{0,8}"], 0..2),
+    ) {
+        let mut c = Config::default();
+        c.regions = regions;
+        c.stack_name = stack;
+        c.tags = tags;
+        c.alerts.emails = emails;
+        c.alerts.models = models.clone();
+        c.models = models.clone();
+        let price = bedrock_watch::bedrock::pricing::Price { input: 0.001, output: 0.002, cache_read: None, cache_write: None };
+        c.pricing.models = models.iter().map(|m| (m.clone(), price)).collect();
+        if config::load_problems(&c).is_empty() {
+            let rendered = synth::synthesize(&c, Format::Yaml);
+            prop_assert!(rendered.is_ok(), "accepted but does not synthesize: {:?}\nconfig: {:?}", rendered.err(), (&c.regions, &c.stack_name, &c.alerts.models, &c.tags));
+        }
     }
 }
 

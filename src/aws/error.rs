@@ -50,7 +50,9 @@ pub struct ErrorContext {
 /// A failure talking to AWS, with the context to fix it; [`AwsError::help`] says how.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
-    #[error("no AWS credentials for profile `{profile}`: {detail}")]
+    /// `detail` is the SDK's account of every provider it tried: kept for debugging, not shown,
+    /// because a multi-line dump of the provider chain does not say what to do.
+    #[error("no AWS credentials found (profile `{profile}`)")]
     NoCredentials { profile: String, detail: String },
     #[error("the AWS credentials of profile `{profile}` have expired")]
     Expired { profile: String },
@@ -73,7 +75,7 @@ impl AwsError {
     pub fn help(&self) -> String {
         match self {
             AwsError::NoCredentials { profile, .. } => format!(
-                "log in first: `aws sso login --profile {profile}` for an IAM Identity Center profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile NAME with a profile from ~/.aws/config"
+                "configure credentials: pick a profile with AWS_PROFILE=NAME or --profile NAME, create one with `aws configure` (access keys) or `aws configure sso`, or log in with `aws sso login --profile {profile}`"
             ),
             AwsError::Expired { profile } => format!("refresh the session: `aws sso login --profile {profile}` (or renew the temporary credentials you exported), then run the command again"),
             AwsError::InvalidCredentials { profile, .. } => {
@@ -168,6 +170,10 @@ mod tests {
         let e = classify(&ctx(None), &facts);
         assert!(matches!(e, AwsError::NoCredentials { .. }), "{e:?}");
         assert!(e.to_string().contains("profile `dev`"));
+        assert!(!e.to_string().contains('\n') && !e.to_string().contains("providers in chain"), "one line, no SDK dump: {e}");
+        for how in ["AWS_PROFILE", "--profile", "aws configure", "aws sso login"] {
+            assert!(e.help().contains(how), "{how}: {}", e.help());
+        }
     }
 
     #[test]

@@ -260,7 +260,10 @@ fn load(path: Option<&Path>) -> Result<Config, Report> {
         None => Ok(Config::default()),
         Some(p) => config::load_file(p).map_err(|e| {
             let help = match &e {
-                config::ConfigError::Read { .. } => "pass an existing file with --config, or leave it out to use the defaults".to_owned(),
+                config::ConfigError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    "pass an existing file with --config, or leave it out to use the defaults".to_owned()
+                }
+                config::ConfigError::Read { .. } => "check that --config names a readable file (not a folder) and its permissions".to_owned(),
                 _ => "see `bedrock-watch schema` for every key and its allowed values".to_owned(),
             };
             Report::usage(e.to_string(), help)

@@ -22,8 +22,8 @@ pub struct ReportArgs {
     /// AWS profile (default: as the AWS CLI resolves it).
     #[arg(long)]
     pub profile: Option<String>,
-    /// The last N hours, up to now.
-    #[arg(long, conflicts_with_all = ["since", "until"])]
+    /// The last N hours, up to now (1 to 10920).
+    #[arg(long, conflicts_with_all = ["since", "until"], allow_negative_numbers = true, value_parser = parse_hours)]
     pub hours: Option<u32>,
     /// Start of the period, RFC 3339 (2026-11-01T00:00:00Z).
     #[arg(long)]
@@ -63,6 +63,16 @@ pub enum ReportBy {
     Model,
     User,
     Day,
+}
+
+/// `--hours`: a negative or fractional number is a value error naming the range, not clap's
+/// "unexpected argument" (which is what `-1` would otherwise be taken for).
+fn parse_hours(text: &str) -> Result<u32, String> {
+    let range = format!("a whole number of hours from 1 to {} (CloudWatch keeps hourly data for 455 days)", report::period::MAX_HOURS);
+    match text.trim().parse::<i64>() {
+        Ok(h) if (1..=i64::from(report::period::MAX_HOURS)).contains(&h) => Ok(h as u32),
+        _ => Err(format!("`{}` is not {range}", crate::config::values::shorten(text))),
+    }
 }
 
 fn now() -> i64 {

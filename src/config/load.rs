@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::model::Config;
+use super::values::{has_control, is_email, is_tag_text, key_segment, parse_arn, quoted, shorten};
+use super::{regions, syntax, zone};
 use crate::logs::log_group::{check_name as check_log_group_name, RETENTION_DAYS};
 
 /// What is wrong with a configuration, with enough context to fix it.
@@ -28,26 +30,42 @@ impl ConfigError {
 
 /// Reads and checks `path`.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    parse(&text, &path.display().to_string())
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let file = path.display().to_string();
+    let text = syntax::decode(&bytes).map_err(|p| syntax_error(&file, "", p))?;
+    parse(text, &file)
 }
 
 /// Parses and checks configuration text; `file` names it in errors. An empty document is the
 /// default configuration.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    syntax::check(text).map_err(|p| syntax_error(file, text, p))?;
     let config: Config = if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         Config::default()
     } else {
         serde_norway::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.to_owned(),
             line: e.location().map(|l| l.line()),
-            message: e.to_string(),
+            message: syntax::humanize(&e.to_string()),
         })?
     };
     let problems = validate(&config);
     match problems.into_iter().next() {
         None => Ok(config),
         Some(p) => Err(ConfigError::Invalid { file: file.to_owned(), line: locate(text, &p.key), key: p.key, value: p.value, allowed: p.allowed }),
+    }
+}
+
+fn syntax_error(file: &str, text: &str, p: syntax::SyntaxProblem) -> ConfigError {
+    match p {
+        syntax::SyntaxProblem::Text { line, message } => ConfigError::Syntax { file: file.to_owned(), line, message },
+        syntax::SyntaxProblem::Tagged { key, tag } => ConfigError::Invalid {
+            file: file.to_owned(),
+            line: locate(text, &key),
+            value: format!("tagged {}", shorten(&tag)),
+            key,
+            allowed: "YAML tags (!Ref, !Sub, !GetAtt, ...) are not supported: a config is plain data, so write the value itself".into(),
+        },
     }
 }
 
@@ -61,10 +79,6 @@ pub struct Problem {
 
 fn problem(key: impl Into<String>, value: impl std::fmt::Display, allowed: impl Into<String>) -> Problem {
     Problem { key: key.into(), value: value.to_string(), allowed: allowed.into() }
-}
-
-fn quoted(s: &str) -> String {
-    format!("{s:?}")
 }
 
 /// Every invalid value in `config`, in file order.
@@ -88,24 +102,39 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     if c.regions.is_empty() {
         p.push(problem("regions", "empty", "list at least one region where Bedrock is used, e.g. [us-east-1]"));
     }
-    for (i, r) in c.regions.iter().enumerate() {
-        if !is_region(r) {
-            p.push(problem(format!("regions[{i}]"), quoted(r), "allowed: an AWS region name such as us-east-1 or eu-central-1"));
-        } else if c.regions[..i].contains(r) {
-            p.push(problem(format!("regions[{i}]"), quoted(r), "each region may be listed once"));
+    let known = regions::all().count();
+    if c.regions.len() > known {
+        p.push(problem("regions", format!("a list of {} regions", c.regions.len()), format!("at most {known}, the regions that exist, each once")));
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        for (i, r) in c.regions.iter().enumerate() {
+            if !regions::is_known(r) {
+                p.push(problem(format!("regions[{i}]"), quoted(r), regions::allowed(r)));
+            } else if !seen.insert(r.as_str()) {
+                p.push(problem(format!("regions[{i}]"), quoted(r), "each region may be listed once"));
+            }
+        }
+        let partitions: std::collections::BTreeSet<_> = c.regions.iter().filter_map(|r| regions::partition_of(r)).collect();
+        if partitions.len() > 1 {
+            p.push(problem("regions", format!("regions of the partitions {}", partitions.into_iter().collect::<Vec<_>>().join(" and ")), "regions of one partition: one set of credentials cannot deploy to several partitions"));
         }
     }
     model_list(&mut p, "models", &c.models, MAX_DASHBOARD_MODELS, "a dashboard widget holds at most 500 metrics");
     model_list(&mut p, "alerts.models", &c.alerts.models, MAX_ALARMED_MODELS, "each adds four alarms and a stack holds at most 500 resources");
+    alarmed_model_ids(c, &mut p);
     if c.tags.len() > 50 {
         p.push(problem("tags", format!("{} tags", c.tags.len()), "at most 50 tags"));
-    }
-    for (k, v) in &c.tags {
-        if k.is_empty() || k.len() > 128 || k.to_ascii_lowercase().starts_with("aws:") {
-            p.push(problem(format!("tags.{k}"), "an invalid tag key", "tag keys are 1-128 characters and may not start with aws:"));
-        }
-        if v.len() > 256 {
-            p.push(problem(format!("tags.{k}"), format!("{} characters long", v.len()), "tag values are at most 256 characters"));
+    } else {
+        for (k, v) in &c.tags {
+            let key = format!("tags.{}", key_segment(k));
+            let key_len = k.chars().count();
+            if key_len == 0 || key_len > 128 || k.to_ascii_lowercase().starts_with("aws:") || !is_tag_text(k) {
+                p.push(problem(key.clone(), format!("the key {}", quoted(k)), "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @, not starting with aws:"));
+            }
+            let value_len = v.chars().count();
+            if value_len == 0 || value_len > 256 || !is_tag_text(v) {
+                p.push(problem(key, quoted(v), "tag values are 1-256 letters, digits, spaces and _ . : / = + - @ (no line breaks or other control characters)"));
+            }
         }
     }
     let l = &c.logging;
@@ -146,13 +175,13 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         }
     }
     for (i, e) in c.alerts.emails.iter().enumerate() {
-        if !crate::sns::topic::is_plausible_email(e) {
+        if !is_email(e) {
             p.push(problem(format!("alerts.emails[{i}]"), quoted(e), "allowed: an e-mail address such as ops@example.com"));
         }
     }
     for (sev, list) in [("critical", &c.alerts.routing.critical), ("warning", &c.alerts.routing.warning), ("info", &c.alerts.routing.info)] {
         for (i, e) in list.iter().enumerate() {
-            if !crate::sns::topic::is_plausible_email(e) {
+            if !is_email(e) {
                 p.push(problem(format!("alerts.routing.{sev}[{i}]"), quoted(e), "allowed: an e-mail address such as oncall@example.com"));
             }
         }
@@ -201,7 +230,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         p.push(problem("dashboards.management.latency_target_ms", d.management.latency_target_ms, "allowed: 1 to 3600000"));
     }
     for (i, pat) in d.security.expected_identity_patterns.iter().enumerate() {
-        if pat.is_empty() || pat.len() > 256 || pat.contains(['"', '\\']) {
+        if pat.is_empty() || pat.len() > 256 || pat.contains(['"', '\\']) || has_control(pat) {
             p.push(problem(format!("dashboards.security.expected_identity_patterns[{i}]"), quoted(pat), "allowed: a non-empty piece of an identity ARN, e.g. assumed-role/AWSReservedSSO_ (no quotes or backslashes)"));
         }
     }
@@ -216,8 +245,15 @@ pub const MAX_TRACKED_PRINCIPALS: usize = 20;
 /// Most models a cost alarm can price (two metrics each, ten per alarm).
 pub const MAX_COST_MODELS: usize = 5;
 
-fn price_ok(p: &crate::bedrock::pricing::Price) -> bool {
-    [Some(p.input), Some(p.output), p.cache_read, p.cache_write].into_iter().flatten().all(|v| v.is_finite() && (0.0..=1000.0).contains(&v))
+/// One problem per price field that is negative, huge or not finite, naming the field.
+fn price_problems(p: &mut Vec<Problem>, key: &str, price: &crate::bedrock::pricing::Price) {
+    for (field, v) in [("input", Some(price.input)), ("output", Some(price.output)), ("cache_read", price.cache_read), ("cache_write", price.cache_write)] {
+        if let Some(v) = v {
+            if !(v.is_finite() && (0.0..=1000.0).contains(&v)) {
+                p.push(problem(format!("{key}.{field}"), v, "allowed: USD per 1,000 tokens from 0 to 1000"));
+            }
+        }
+    }
 }
 
 fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
@@ -237,8 +273,9 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
             format!("at most {MAX_TRACKED_PRINCIPALS}: per-caller metric filters are for a few named callers; Contributor Insights ranks everyone"),
         ));
     }
-    for (i, arn) in a.tracked_principals.iter().enumerate() {
-        if !arn.starts_with("arn:") || arn.len() > 256 || arn.contains(['"', '\\', ' ']) {
+    for (i, arn) in a.tracked_principals.iter().enumerate().take(MAX_TRACKED_PRINCIPALS + 1) {
+        let caller = parse_arn(arn).is_some_and(|a| matches!(a.service, "iam" | "sts") && a.region.is_empty() && !a.account.is_empty());
+        if !caller || arn.len() > 256 {
             p.push(problem(format!("attribution.tracked_principals[{i}]"), quoted(arn), "allowed: a caller ARN as it appears in identity.arn, e.g. arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Dev_abc/jane@example.com"));
         }
     }
@@ -247,28 +284,27 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
         p.push(problem("pricing.discount_percent", pr.discount_percent, "allowed: 0 to less than 100"));
     }
     for (m, price) in &pr.models {
-        if !price_ok(price) {
-            p.push(problem(format!("pricing.models.{m}"), "a negative, huge or non-numeric price", "allowed: USD per 1,000 tokens from 0 to 1000"));
-        }
+        price_problems(p, &format!("pricing.models.{}", key_segment(m)), price);
     }
     for (region, models) in &pr.regions {
-        if !is_region(region) {
-            p.push(problem(format!("pricing.regions.{region}"), quoted(region), "allowed: an AWS region name such as eu-central-1"));
+        if !regions::is_known(region) {
+            p.push(problem(format!("pricing.regions.{}", key_segment(region)), quoted(region), regions::allowed(region)));
         }
         for (m, price) in models {
-            if !price_ok(price) {
-                p.push(problem(format!("pricing.regions.{region}.{m}"), "a negative, huge or non-numeric price", "allowed: USD per 1,000 tokens from 0 to 1000"));
-            }
+            price_problems(p, &format!("pricing.regions.{}.{}", key_segment(region), key_segment(m)), price);
         }
     }
     let table = pr.table();
     for (key, list) in [("models", &c.models), ("alerts.models", &c.alerts.models), ("cost.models", &c.cost.models)] {
+        if list.len() > MAX_DASHBOARD_MODELS {
+            continue;
+        }
         for (i, m) in list.iter().enumerate() {
             if !table.knows(m) {
                 p.push(problem(
                     format!("{key}[{i}]"),
-                    format!("{m:?}, which has no price"),
-                    format!("price it under `pricing.models.\"{m}\"` with input and output (USD per 1,000 tokens), or use a model of the built-in table ({} models; see README)", table.model_ids().count()),
+                    format!("{}, which has no price", quoted(m)),
+                    format!("price it under `pricing.models.{}` with input and output (USD per 1,000 tokens), or use a model of the built-in table ({} models; see README)", quoted(m), table.model_ids().count()),
                 ));
             }
         }
@@ -296,7 +332,7 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
             p.push(problem("cloudtrail.bucket", quoted(b), "allowed: an existing bucket name (S3 naming rules)"));
         }
     }
-    if t.prefix.is_empty() || t.prefix.starts_with('/') || t.prefix.ends_with('/') || t.prefix.contains("AWSLogs") {
+    if t.prefix.is_empty() || t.prefix.starts_with('/') || t.prefix.ends_with('/') || t.prefix.contains("AWSLogs") || has_control(&t.prefix) {
         p.push(problem("cloudtrail.prefix", quoted(&t.prefix), "allowed: a key prefix without leading or trailing slash, not containing AWSLogs"));
     }
     match t.mode {
@@ -306,23 +342,13 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
         crate::config::CloudTrailMode::Trail if t.cloudwatch_logs && !RETENTION_DAYS.contains(&t.retention_days) => {
             p.push(problem("cloudtrail.retention_days", t.retention_days, format!("allowed for the trail's log group: {}", join(RETENTION_DAYS))));
         }
+        crate::config::CloudTrailMode::None
+            if !(crate::cloudtrail::event_data_store::RETENTION_RANGE.contains(&t.retention_days) || RETENTION_DAYS.contains(&t.retention_days)) =>
+        {
+            p.push(problem("cloudtrail.retention_days", t.retention_days, "allowed: 7 to 3653 days (lake) or a log-group retention (trail); checked while cloudtrail.mode is none so that turning it on cannot fail"));
+        }
         _ => {}
     }
-}
-
-/// Time-zone areas of the IANA database (plus `UTC`); the exact zone is checked by AWS.
-const TZ_AREAS: &[&str] = &["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific", "Etc"];
-
-pub fn is_time_zone(tz: &str) -> bool {
-    if tz == "UTC" {
-        return true;
-    }
-    let mut parts = tz.split('/');
-    let area = parts.next().unwrap_or("");
-    let rest: Vec<&str> = parts.collect();
-    TZ_AREAS.contains(&area)
-        && !rest.is_empty()
-        && rest.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c)))
 }
 
 fn deploy_problems(c: &Config, p: &mut Vec<Problem>) {
@@ -332,66 +358,96 @@ fn deploy_problems(c: &Config, p: &mut Vec<Problem>) {
         }
     }
     let prefix = &c.deploy.staging_prefix;
-    if prefix.is_empty() || prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() > 512 {
+    if prefix.is_empty() || prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() > 512 || has_control(prefix) {
         p.push(problem("deploy.staging_prefix", quoted(prefix), "allowed: a key prefix such as bedrock-watch/templates (no leading or trailing /)"));
     }
 }
 
+/// Checked whether or not `quotas.enabled` is set: turning a section on must not be the moment
+/// its old values start failing.
 fn quota_problems(c: &Config, p: &mut Vec<Problem>) {
     let q = &c.quotas;
-    if !q.enabled {
-        return;
-    }
-    let limit_ok = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0 && v <= 1e15);
-    for (key, v) in [("quotas.daily_limit", q.daily_limit), ("quotas.monthly_limit", q.monthly_limit)] {
-        if !limit_ok(v) {
-            p.push(problem(key, v.unwrap_or_default(), "allowed: a positive number (tokens or USD, per `quotas.unit`)"));
+    let tokens = q.unit == crate::config::QuotaUnit::Tokens;
+    let allowed = if tokens { "allowed: a positive whole number of tokens (quotas.unit is tokens)" } else { "allowed: a positive amount in USD (quotas.unit is usd)" };
+    let limit_ok = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0 && v <= 1e15 && (!tokens || v.fract() == 0.0));
+    let mut limits = |key: String, daily: Option<f64>, monthly: Option<f64>| {
+        for (field, v) in [("daily_limit", daily), ("monthly_limit", monthly)] {
+            if let Some(v) = v.filter(|_| !limit_ok(v)) {
+                p.push(problem(format!("{key}{field}"), v, allowed));
+            }
         }
+        if let (Some(d), Some(m)) = (daily, monthly) {
+            if limit_ok(daily) && limit_ok(monthly) && m < d {
+                p.push(problem(format!("{key}monthly_limit"), m, format!("at least {key}daily_limit ({d}): a month holds every day of it")));
+            }
+        }
+    };
+    limits("quotas.".into(), q.daily_limit, q.monthly_limit);
+    for (who, o) in &q.overrides {
+        limits(format!("quotas.overrides.{}.", key_segment(who)), o.daily_limit, o.monthly_limit);
     }
-    if q.daily_limit.is_none() && q.monthly_limit.is_none() && q.overrides.is_empty() && q.teams.is_empty() {
+    if q.enabled && q.daily_limit.is_none() && q.monthly_limit.is_none() && q.overrides.is_empty() && q.teams.is_empty() {
         p.push(problem("quotas", "enabled without any limit", "set quotas.daily_limit, quotas.monthly_limit, an override or a team limit"));
     }
     if !(q.warning_percent.is_finite() && q.warning_percent > 0.0 && q.warning_percent < 100.0) {
         p.push(problem("quotas.warning_percent", q.warning_percent, "allowed: more than 0 and less than 100"));
     }
-    for (who, o) in &q.overrides {
-        if !limit_ok(o.daily_limit) || !limit_ok(o.monthly_limit) {
-            p.push(problem(format!("quotas.overrides.{who}"), "a non-positive limit", "allowed: positive numbers"));
+    let principals = q.protected.iter().enumerate().map(|(i, w)| (format!("quotas.protected[{i}]"), w));
+    let members = q.teams.iter().flat_map(|(team, t)| t.members.iter().enumerate().map(move |(i, w)| (format!("quotas.teams.{}.members[{i}]", key_segment(team)), w)));
+    for (key, who) in principals.chain(members) {
+        if who.trim().is_empty() || who.len() > 512 || has_control(who) {
+            p.push(problem(key, quoted(who), "allowed: a principal as the identity rule names it (e.g. jane@example.com or role/session), without control characters"));
         }
     }
     for (team, t) in &q.teams {
+        let team = key_segment(team);
         if t.members.is_empty() {
             p.push(problem(format!("quotas.teams.{team}.members"), "empty", "list the principals in the team"));
         }
         if !limit_ok(t.monthly_limit) || t.monthly_limit.is_none() {
-            p.push(problem(format!("quotas.teams.{team}.monthly_limit"), t.monthly_limit.map_or("unset".to_owned(), |v| v.to_string()), "allowed: a positive number"));
+            p.push(problem(format!("quotas.teams.{team}.monthly_limit"), t.monthly_limit.map_or("unset".to_owned(), |v| v.to_string()), allowed));
         }
     }
     for (who, email) in &q.emails {
-        if !crate::sns::topic::is_plausible_email(email) {
-            p.push(problem(format!("quotas.emails.{who}"), quoted(email), "allowed: an e-mail address"));
+        if !is_email(email) {
+            p.push(problem(format!("quotas.emails.{}", key_segment(who)), quoted(email), "allowed: an e-mail address such as jane@example.com"));
         }
     }
-    if !is_time_zone(&q.time_zone) {
-        p.push(problem("quotas.time_zone", quoted(&q.time_zone), "allowed: an IANA time zone such as Europe/Berlin, America/New_York or UTC"));
+    if let Err(why) = zone::lookup(&q.time_zone) {
+        p.push(problem("quotas.time_zone", quoted(&q.time_zone), format!("{why}; allowed: an IANA time zone such as Europe/Berlin, America/New_York or UTC")));
     }
     let path_ok = q.managed_path.starts_with('/') && q.managed_path.ends_with('/') && q.managed_path.len() <= 512 && q.managed_path.chars().all(|ch| ch.is_ascii_alphanumeric() || "/_+=,.@-".contains(ch));
     if !path_ok {
         p.push(problem("quotas.managed_path", quoted(&q.managed_path), "allowed: an IAM path such as / or /bedrock-users/ (starts and ends with /)"));
     }
-    let tag_ok = q.managed_tag.split_once('=').is_some_and(|(k, v)| !k.is_empty() && k.len() <= 128 && !v.is_empty() && v.len() <= 256 && !k.starts_with("aws:"));
+    let tag_ok = q.managed_tag.split_once('=').is_some_and(|(k, v)| {
+        !k.is_empty() && k.chars().count() <= 128 && !v.is_empty() && v.chars().count() <= 256 && !k.starts_with("aws:") && is_tag_text(k) && is_tag_text(v) && !v.contains('=')
+    });
     if !tag_ok {
-        p.push(problem("quotas.managed_tag", quoted(&q.managed_tag), "allowed: key=value, e.g. bedrock-watch-quota=managed"));
+        p.push(problem("quotas.managed_tag", quoted(&q.managed_tag), "allowed: key=value of tag text (letters, digits, spaces, _ . : / + - @), e.g. bedrock-watch-quota=managed"));
     }
     if let Some(ic) = &q.identity_center {
-        if !ic.instance_arn.starts_with("arn:") || !ic.instance_arn.contains(":instance/") {
-            p.push(problem("quotas.identity_center.instance_arn", quoted(&ic.instance_arn), "allowed: arn:aws:sso:::instance/ssoins-..."));
+        let instance = parse_arn(&ic.instance_arn);
+        let instance_id = instance.filter(|a| a.service == "sso" && a.region.is_empty() && a.account.is_empty()).and_then(|a| a.resource.strip_prefix("instance/"));
+        if !instance_id.is_some_and(is_sso_id("ssoins-")) {
+            p.push(problem("quotas.identity_center.instance_arn", quoted(&ic.instance_arn), "allowed: arn:aws:sso:::instance/ssoins-<16 characters>"));
         }
         for (name, arn) in &ic.permission_set_arns {
-            if !arn.starts_with("arn:") || !arn.contains(":permissionSet/") {
-                p.push(problem(format!("quotas.identity_center.permission_set_arns.{name}"), quoted(arn), "allowed: arn:aws:sso:::permissionSet/ssoins-.../ps-..."));
+            let ps = parse_arn(arn).filter(|a| a.service == "sso" && a.region.is_empty() && a.account.is_empty()).and_then(|a| a.resource.strip_prefix("permissionSet/"));
+            let ok = ps.and_then(|r| r.split_once('/')).is_some_and(|(ins, ps)| is_sso_id("ssoins-")(ins) && is_sso_id("ps-")(ps));
+            if !ok || has_control(name) {
+                p.push(problem(format!("quotas.identity_center.permission_set_arns.{}", key_segment(name)), quoted(arn), "allowed: arn:aws:sso:::permissionSet/ssoins-<16 characters>/ps-<16 characters>"));
             }
         }
+    }
+}
+
+/// `ssoins-1234567890abcdef`, `ps-1234567890abcdef`: IAM Identity Center ids are a prefix and
+/// 16 characters of letters, digits, `-` and `.` (the SSO Admin API's ARN patterns).
+fn is_sso_id(prefix: &'static str) -> impl Fn(&str) -> bool {
+    move |id: &str| {
+        let id = if prefix == "ssoins-" { id.strip_prefix("sso").unwrap_or(id).strip_prefix("ins-") } else { id.strip_prefix(prefix) };
+        id.is_some_and(|rest| rest.len() == 16 && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
     }
 }
 
@@ -400,34 +456,69 @@ pub const MAX_DASHBOARD_MODELS: usize = 500;
 /// Most models with their own alarms: 4 alarms each, within the 500-resource template limit.
 pub const MAX_ALARMED_MODELS: usize = 100;
 
+/// The count is checked first: a list over the limit is reported as one problem without
+/// looking at its items (a pasted list of a million ids must not cost a million checks).
 fn model_list(p: &mut Vec<Problem>, key: &str, models: &[String], max: usize, why: &str) {
     if models.len() > max {
         p.push(problem(key, format!("a list of {} models", models.len()), format!("at most {max}: {why}")));
+        return;
     }
+    let mut seen = std::collections::HashSet::with_capacity(models.len());
     for (i, m) in models.iter().enumerate() {
-        let ok = !m.is_empty() && m.len() <= 2048 && m.chars().all(|ch| ch.is_ascii_alphanumeric() || ".:/_-".contains(ch));
-        if !ok {
-            p.push(problem(format!("{key}[{i}]"), quoted(m), "allowed: a Bedrock model id or ARN such as anthropic.claude-3-5-haiku-20241022-v1:0"));
-        } else if models[..i].contains(m) {
+        if !is_model_id(m) {
+            p.push(problem(format!("{key}[{i}]"), quoted(m), "allowed: a Bedrock model id or ARN such as anthropic.claude-3-5-haiku-20241022-v1:0 (letters, digits and . : / _ -, at most 2048)"));
+        } else if !seen.insert(m.as_str()) {
             p.push(problem(format!("{key}[{i}]"), quoted(m), "each model may be listed once"));
         }
     }
 }
 
-fn join(values: &[u32]) -> String {
-    values.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+fn is_model_id(m: &str) -> bool {
+    !m.is_empty() && m.len() <= 2048 && m.chars().all(|ch| ch.is_ascii_alphanumeric() || ".:/_-".contains(ch))
 }
 
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-3`.
-pub fn is_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    let (Some(first), Some(last)) = (parts.first(), parts.last()) else { return false };
-    (3..=4).contains(&parts.len())
-        && first.len() == 2
-        && first.chars().all(|c| c.is_ascii_lowercase())
-        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && !last.is_empty()
-        && last.chars().all(|c| c.is_ascii_digit())
+/// Each model in `alerts.models` gets alarms whose logical ids end in the model id's letters and
+/// digits and whose names end in the id itself. The limits follow from CloudFormation's logical-id
+/// rules (alphanumeric, at most 255, unique) and CloudWatch's 255-character alarm names, so that
+/// a config passing validation always synthesizes.
+fn alarmed_model_ids(c: &Config, p: &mut Vec<Problem>) {
+    use crate::cfn::template::MAX_LOGICAL_ID_LEN;
+    use crate::monitoring::alerts::{MODEL_ALARM_ID_LEN, MODEL_ALARM_SLUG_LEN};
+    let models = &c.alerts.models;
+    if models.len() > MAX_ALARMED_MODELS {
+        return;
+    }
+    let longest_prefix = c.regions.iter().map(|r| c.stack_name_for(r).len()).max().unwrap_or(0);
+    let max_name = MAX_ALARM_NAME_LEN.saturating_sub(longest_prefix + MODEL_ALARM_SLUG_LEN + 2);
+    let max_fragment = MAX_LOGICAL_ID_LEN - MODEL_ALARM_ID_LEN;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(models.len());
+    for (i, m) in models.iter().enumerate() {
+        if !is_model_id(m) {
+            continue;
+        }
+        let fragment = crate::cfn::logical_id_fragment(m);
+        let key = format!("alerts.models[{i}]");
+        if fragment.is_empty() {
+            p.push(problem(key, quoted(m), "a model id with letters or digits: its alarms' logical ids are made of them"));
+        } else if fragment.len() > max_fragment {
+            p.push(problem(key, quoted(m), format!("at most {max_fragment} letters and digits: its alarms' logical ids (e.g. InvocationSpikeAlarm<letters and digits of the id>) are at most {MAX_LOGICAL_ID_LEN} characters")));
+        } else if m.len() > max_name {
+            p.push(problem(key, quoted(m), format!("at most {max_name} characters with this stack_name: alarm names `<stack_name>-<region>-<alarm>-<model id>` are at most {MAX_ALARM_NAME_LEN} characters")));
+        } else if let Some(&j) = seen.get(&fragment) {
+            if models[j] != *m {
+                p.push(problem(key, quoted(m), format!("allowed: an id that differs from alerts.models[{j}] ({}) in more than punctuation or case (both would give the alarms the logical-id suffix {})", quoted(&models[j]), shorten(&fragment))));
+            }
+        } else {
+            seen.insert(fragment, i);
+        }
+    }
+}
+
+/// CloudWatch alarm names are 1-255 characters.
+pub const MAX_ALARM_NAME_LEN: usize = 255;
+
+fn join(values: &[u32]) -> String {
+    values.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// S3 general-purpose bucket naming rules.
@@ -442,33 +533,97 @@ pub fn is_bucket_name(n: &str) -> bool {
         && n.split('.').count() != 4
 }
 
+/// The segments of a key path, `pricing.models."amazon.nova-pro-v1:0".input` →
+/// `pricing`, `models`, `amazon.nova-pro-v1:0`, `input`, each with its list index.
+fn segments(key_path: &str) -> Vec<(String, Option<usize>)> {
+    let mut out = Vec::new();
+    let mut chars = key_path.chars().peekable();
+    while chars.peek().is_some() {
+        let mut name = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                match c {
+                    _ if escaped => {
+                        name.push(match c {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                        escaped = false;
+                    }
+                    '\\' => escaped = true,
+                    '"' => break,
+                    c => name.push(c),
+                }
+            }
+        }
+        while let Some(&c) = chars.peek() {
+            if c == '.' || c == '[' {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        let mut index = None;
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            let digits: String = chars.by_ref().take_while(|&c| c != ']').collect();
+            index = digits.parse().ok();
+        }
+        if chars.peek() == Some(&'.') {
+            chars.next();
+        }
+        out.push((name, index));
+    }
+    out
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Whether the (trimmed) line starts with the key `name`, plain or quoted.
+fn starts_with_key(t: &str, name: &str) -> bool {
+    let t = t.strip_prefix("- ").unwrap_or(t);
+    [format!("{name}:"), format!("\"{name}\":"), format!("'{name}':")].iter().any(|k| t.starts_with(k.as_str()))
+}
+
+fn is_content(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty() && !t.starts_with('#')
+}
+
 /// The line (1-based) of `key_path` (`alerts.thresholds.tokens_per_hour`, `regions[1]`) in the
 /// YAML text, found by following the keys' indentation; `None` when it cannot be found (e.g. the
-/// key was not written and the default is at fault).
+/// key was not written and the default is at fault). Keys inside a flow mapping
+/// (`{input: -1, output: 1}`) are located at the mapping's line.
 pub fn locate(text: &str, key_path: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0usize;
     let mut min_indent = 0usize;
-    let mut found = None;
-    for segment in key_path.split('.') {
-        let (name, index) = match segment.split_once('[') {
-            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (segment, None),
+    let mut found: Option<usize> = None;
+    for (name, index) in segments(key_path) {
+        let hit = (from..lines.len())
+            .take_while(|&i| found.is_none() || !is_content(lines[i]) || indent(lines[i]) >= min_indent)
+            .find(|&i| indent(lines[i]) >= min_indent && starts_with_key(lines[i].trim_start(), &name));
+        let Some(hit) = hit else {
+            // `models: {a.b: {input: -1}}`: the rest of the path is on the line already found.
+            let line = lines[found? - 1];
+            if line.contains('{') && line.contains(&format!("{name}:")) {
+                continue;
+            }
+            return None;
         };
-        let hit = (from..lines.len()).find(|&i| {
-            let line = lines[i];
-            let indent = line.len() - line.trim_start().len();
-            let t = line.trim_start();
-            indent >= min_indent && (t.starts_with(&format!("{name}:")) || t.starts_with(&format!("\"{name}\":")))
-        })?;
         found = Some(hit + 1);
-        min_indent = lines[hit].len() - lines[hit].trim_start().len() + 1;
+        min_indent = indent(lines[hit]) + 1;
         from = hit + 1;
         if let Some(index) = index {
             let items: Vec<usize> = (from..lines.len())
                 .take_while(|&i| {
                     let l = lines[i];
-                    l.trim().is_empty() || l.len() - l.trim_start().len() >= min_indent || l.trim_start().starts_with('-')
+                    l.trim().is_empty() || indent(l) >= min_indent || l.trim_start().starts_with('-')
                 })
                 .filter(|&i| lines[i].trim_start().starts_with('-'))
                 .collect();
@@ -480,6 +635,35 @@ pub fn locate(text: &str, key_path: &str) -> Option<usize> {
         }
     }
     found
+}
+
+/// Every line (1-based) where `key` is written directly under the mapping at `parent` (the
+/// top level when empty): for a duplicate key, the second entry is the one to report.
+pub fn line_of_key(text: &str, parent: &str, key: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (start, parent_indent) = if parent.is_empty() {
+        (0, None)
+    } else {
+        match locate(text, parent) {
+            Some(l) => (l, Some(indent(lines[l - 1]))),
+            None => return Vec::new(),
+        }
+    };
+    let mut child_indent = None;
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        if !is_content(line) || line.trim_start() == "---" {
+            continue;
+        }
+        let ind = indent(line);
+        if parent_indent.is_some_and(|p| ind <= p) {
+            break;
+        }
+        if ind == *child_indent.get_or_insert(ind) && starts_with_key(line.trim_start(), key) {
+            out.push(i + 1);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -533,10 +717,10 @@ mod tests {
     #[test]
     fn regions_and_buckets() {
         for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
-            assert!(is_region(ok), "{ok}");
+            assert!(regions::is_known(ok), "{ok}");
         }
         for bad in ["us-east", "useast1", "US-EAST-1", "us--1", "mars-1"] {
-            assert!(!is_region(bad), "{bad}");
+            assert!(!regions::is_known(bad), "{bad}");
         }
         assert!(is_bucket_name("my-logs.example"));
         assert!(!is_bucket_name("My_Logs"));

@@ -6,7 +6,11 @@
 
 mod load;
 mod model;
+pub mod regions;
 pub mod reports;
+mod syntax;
+pub mod values;
+pub mod zone;
 
-pub use load::{load_file, parse, validate as load_problems, ConfigError};
+pub use load::{load_file, parse, validate as load_problems, ConfigError, Problem};
 pub use model::*;

@@ -143,8 +143,8 @@ pub fn problems(r: &Reports) -> Vec<Problem> {
     if parse_time(&s.time).is_none() {
         p.push(problem("time", format!("{:?}", s.time), "allowed: a 24-hour local time HH:MM such as 08:00 or 17:30"));
     }
-    if !super::load::is_time_zone(&s.time_zone) {
-        p.push(problem("time_zone", format!("{:?}", s.time_zone), "allowed: an IANA time zone such as Europe/Berlin, America/New_York or UTC"));
+    if let Err(why) = super::zone::lookup(&s.time_zone) {
+        p.push(problem("time_zone", format!("{:?}", s.time_zone), &format!("{why}; allowed: an IANA time zone such as Europe/Berlin, America/New_York or UTC")));
     }
     if !WEEKDAYS.contains(&s.weekday.as_str()) {
         p.push(problem("weekday", format!("{:?}", s.weekday), "allowed: MON, TUE, WED, THU, FRI, SAT or SUN"));

@@ -66,6 +66,12 @@ pub struct Alerts {
     pub alarms: Vec<AlarmRef>,
 }
 
+/// The longest logical id (`InvocationSpikeAlarm`) and alarm-name slug of the alarms each model
+/// in `alerts.models` gets; config validation derives the longest model id from them, and a test
+/// keeps them in step with `core_specs`.
+pub const MODEL_ALARM_ID_LEN: usize = 20;
+pub const MODEL_ALARM_SLUG_LEN: usize = 16;
+
 /// Where an alarm looks: every model, or one.
 enum Scope<'a> {
     AllModels,
@@ -357,4 +363,17 @@ pub fn topic_policies(template: &mut Template, topics: &Topics, budgets: bool) -
         policy.build(template)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_alarm_limits_match_the_specs() {
+        let specs = core_specs(&Config::default(), &Scope::Model("m"));
+        assert!(specs.iter().all(|s| s.id.len() <= MODEL_ALARM_ID_LEN && s.slug.len() <= MODEL_ALARM_SLUG_LEN));
+        assert_eq!(specs.iter().map(|s| s.id.len()).max(), Some(MODEL_ALARM_ID_LEN));
+        assert_eq!(specs.iter().map(|s| s.slug.len()).max(), Some(MODEL_ALARM_SLUG_LEN));
+    }
 }

@@ -65,7 +65,7 @@ fn parse_time(flag: &str, text: &str) -> Result<i64, ReportError> {
     text.trim()
         .parse::<Timestamp>()
         .map(|t| t.as_second())
-        .map_err(|e| ReportError::Period(format!("{flag} `{text}` is not an RFC 3339 time like 2026-11-01T00:00:00Z: {e}")))
+        .map_err(|_| ReportError::Period(format!("{flag} `{}` is not an RFC 3339 time: write a date, `T`, a time and a zone, e.g. 2026-11-01T00:00:00Z", crate::config::values::shorten(text))))
 }
 
 /// `2026-11-20T10:00:00Z`.

@@ -2,7 +2,7 @@
 //!
 //! Stored times are UTC ISO strings that sort lexicographically (quota_core `iso`, `iso_ms`);
 //! days and months begin at midnight in `quotas.time_zone` (quota_core `day_key`, `month_key`,
-//! `day_end`, `month_end`), read from the system time zone database like Python's zoneinfo.
+//! `day_end`, `month_end`), read from the time zone database bundled into the binary (`config::zone`).
 
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -23,9 +23,10 @@ pub enum TimeError {
     Range { value: String },
 }
 
-/// The configured time zone.
+/// The configured time zone, from the same bundled database config validation uses, so that a
+/// zone `synth` accepts is one the quota commands accept.
 pub fn zone(name: &str) -> Result<TimeZone, TimeError> {
-    TimeZone::get(name).map_err(|e| TimeError::Zone { zone: name.to_owned(), detail: e.to_string() })
+    crate::config::zone::lookup(name).map_err(|detail| TimeError::Zone { zone: name.to_owned(), detail })
 }
 
 /// `2026-12-01T20:00:00Z` (quota_core `iso`).
