@@ -20,6 +20,11 @@
 #                    (deploy/diff/destroy, report, quota against the emulator,
 #                    also through a fault-injecting proxy) and tests/browser,
 #                    stops the emulator
+#  10. synth-only    cargo build --locked --no-default-features into
+#                    target/synth-only (the CI install without the AWS SDK;
+#                    README's first command builds the same): no SDK crate in
+#                    it, synth --check of the default and every example,
+#                    validate, and the AWS commands exit 2 naming the feature
 #
 # Other entry point:
 #   bash .ci/test.sh --emulator-check   builds/reuses the venv, starts the moto
@@ -30,7 +35,7 @@
 set -euo pipefail
 
 INSTA_VERSION=1.49.0 # cargo-insta; keep on the same 1.x line as the insta dev-dependency
-TOTAL_STAGES=9
+TOTAL_STAGES=10
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -329,6 +334,30 @@ end_to_end() {
 }
 
 # ---------------------------------------------------------------------------
+# stage 10: synth-only build
+# ---------------------------------------------------------------------------
+SYNTH_ONLY_TARGET=$ROOT/target/synth-only
+synth_only() {
+  local bin=$SYNTH_ONLY_TARGET/debug/bedrock-watch rc=0 out config sdk
+  # Its own target folder: sharing target/debug would swap the binary stages 5 and 9 use.
+  # Only crates whose features differ from stage 3's are compiled here, none of the SDK.
+  cargo build --locked --no-default-features --bin bedrock-watch --target-dir "$SYNTH_ONLY_TARGET" ||
+    die "cargo build --no-default-features failed: code that needs the AWS SDK must be behind #[cfg(feature = \"aws\")]"
+  sdk=$(cd "$SYNTH_ONLY_TARGET/debug/deps" && ls | grep -E '^lib(aws_|hyper|rustls|h2)' | sed 's/-[0-9a-f]*\..*//' | sort -u | tr '\n' ' ' || true)
+  [[ -z $sdk ]] || die "the synth-only build compiled crates of the AWS SDK or its HTTP stack: $sdk(make them optional under the aws feature)"
+  for config in "" examples/*.yaml; do
+    rc=0
+    "$bin" synth --check ${config:+--config "$config"} >/dev/null 2>&1 || rc=$?
+    [[ $rc -eq 0 ]] || die "synth-only: synth --check${config:+ --config $config} exited $rc (run it to see the diff)"
+  done
+  "$bin" validate >/dev/null || die "synth-only: bedrock-watch validate failed"
+  rc=0
+  out=$("$bin" deploy --region us-east-1 2>&1) || rc=$?
+  [[ $rc -eq 2 && $out == *"no AWS support"* ]] || die "synth-only: deploy should exit 2 saying the build has no AWS support; got exit $rc: $out"
+  echo "synth-only binary ($(du -h "$bin" | cut -f1)): synth --check, validate ok; deploy says: ${out%%$'\n'*}"
+}
+
+# ---------------------------------------------------------------------------
 main() {
   case ${1:-} in
     "") ;;
@@ -394,6 +423,10 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
 
   stage "end to end"
   end_to_end
+  stage_done
+
+  stage "synth-only build"
+  synth_only
   stage_done
 
   echo

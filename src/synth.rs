@@ -136,32 +136,146 @@ fn file_holds(path: &Path, content: &str) -> Option<bool> {
 /// Why a file in the output folder is not what synthesis would write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stale {
+    /// Synthesis would create it.
     Missing(PathBuf),
-    Differs(PathBuf),
+    /// Synthesis would change it: `diff` is the unified diff from the file to the new content.
+    Differs { path: PathBuf, diff: String },
+    /// A template of this config's stack name for a region the config no longer has: synthesis
+    /// leaves it behind, so it has to be deleted by hand.
+    Obsolete(PathBuf),
 }
 
 impl std::fmt::Display for Stale {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Stale::Missing(p) => write!(f, "{} is missing", p.display()),
-            Stale::Differs(p) => write!(f, "{} differs from what synth would write", p.display()),
+            Stale::Missing(p) => write!(f, "{} is missing (synth would create it)", p.display()),
+            Stale::Differs { path, .. } => write!(f, "{} differs from what synth would write", path.display()),
+            Stale::Obsolete(p) => write!(f, "{} is obsolete: the config has no stack for it any more (delete the file)", p.display()),
         }
     }
 }
 
-/// The files in `dir` that do not match `rendered` (for `synth --check` in CI).
+/// The files in `dir` that do not match `rendered` (for `synth --check` in CI), in the order
+/// of `rendered`, then the obsolete files by name.
 pub fn stale(rendered: &[Rendered], dir: &Path) -> Vec<Stale> {
-    rendered
+    let mut found: Vec<Stale> = rendered
         .iter()
         .filter_map(|r| {
             let path = dir.join(&r.file_name);
             match file_holds(&path, &r.content) {
                 None => Some(Stale::Missing(path)),
-                Some(false) => Some(Stale::Differs(path)),
+                Some(false) => {
+                    let old = std::fs::read(&path).unwrap_or_default();
+                    let diff = unified_diff(&String::from_utf8_lossy(&old), &r.content, &format!("a/{}", path.display()), &format!("b/{}", path.display()));
+                    Some(Stale::Differs { path, diff })
+                }
                 Some(true) => None,
             }
         })
-        .collect()
+        .collect();
+    found.extend(obsolete(rendered, dir).into_iter().map(Stale::Obsolete));
+    found
+}
+
+/// Files named like the templates of `rendered` (`<stack_name>-<region>.<ext>`, the region
+/// shaped like an AWS region) that synthesis does not write: left over from a removed region.
+/// Other files in the folder (other configs' stacks, READMEs) are never named.
+fn obsolete(rendered: &[Rendered], dir: &Path) -> Vec<PathBuf> {
+    let Some(first) = rendered.first() else { return Vec::new() };
+    let Some(base) = first.stack_name.strip_suffix(first.region.as_str()) else { return Vec::new() };
+    let Some((_, ext)) = first.file_name.rsplit_once('.') else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            let region = name.strip_prefix(base).and_then(|rest| rest.strip_suffix(ext)).and_then(|rest| rest.strip_suffix('.'));
+            region.is_some_and(looks_like_region) && !rendered.iter().any(|r| &r.file_name == name)
+        })
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| dir.join(n)).collect()
+}
+
+/// `us-east-1`, `cn-northwest-1`, `us-gov-west-1`, `us-isob-east-1`: a two-letter area, a
+/// direction (after `gov`/`iso*` for the separate partitions), a number. Strict enough that
+/// `eu-us-east-1` (stack `s-eu` in us-east-1 next to stack `s`) is not taken for a region.
+fn looks_like_region(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+    let number = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [area, direction, n] => area.len() == 2 && word(area) && word(direction) && number(n),
+        [area, partition, direction, n] => {
+            area.len() == 2 && word(area) && (partition.starts_with("gov") || partition.starts_with("iso")) && word(partition) && word(direction) && number(n)
+        }
+        _ => false,
+    }
+}
+
+/// The unified diff (3 lines of context) from `old` to `new` (empty when equal).
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_name, new_name).to_string()
+}
+
+/// The first `max_lines` lines of `text`, and how many lines were left out.
+pub fn first_lines(text: &str, max_lines: usize) -> (&str, usize) {
+    let total = text.lines().count();
+    if total <= max_lines {
+        return (text, 0);
+    }
+    let end = text.match_indices('\n').nth(max_lines - 1).map_or(text.len(), |(i, _)| i + 1);
+    (&text[..end], total - max_lines)
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    fn rendered(stack_name: &str, region: &str, content: &str) -> Rendered {
+        Rendered { stack_name: stack_name.into(), region: region.into(), file_name: format!("{stack_name}.yaml"), content: content.into(), warnings: vec![], findings: vec![] }
+    }
+
+    #[test]
+    fn stale_files_carry_a_diff_and_leftover_regions_are_obsolete() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("s-us-east-1.yaml"), "a\nb\nc\n").unwrap();
+        std::fs::write(d.join("s-eu-west-1.yaml"), "left over\n").unwrap();
+        // Not this config's: another stack name, another format, not a region, not a template.
+        for other in ["s-eu-us-east-1.yaml", "s-us-east-1.json", "s-notes.yaml", "other-us-east-1.yaml", "README.md"] {
+            std::fs::write(d.join(other), "x\n").unwrap();
+        }
+        let r = [rendered("s-us-east-1", "us-east-1", "a\nB\nc\n"), rendered("s-us-west-2", "us-west-2", "new\n")];
+        let found = stale(&r, d);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let Stale::Differs { path, diff } = &found[0] else { panic!("{found:?}") };
+        assert_eq!(path, &d.join("s-us-east-1.yaml"));
+        assert!(diff.contains("-b\n+B\n") && diff.contains("@@ -1,3 +1,3 @@"), "{diff}");
+        assert!(diff.starts_with(&format!("--- a/{}", path.display())), "{diff}");
+        assert_eq!(found[1], Stale::Missing(d.join("s-us-west-2.yaml")));
+        assert_eq!(found[2], Stale::Obsolete(d.join("s-eu-west-1.yaml")));
+        assert!(found[2].to_string().contains("delete the file"));
+    }
+
+    #[test]
+    fn regions_are_recognised_by_shape() {
+        for yes in ["us-east-1", "us-gov-west-1", "ap-southeast-5", "eu-central-2", "us-isob-east-1", "cn-northwest-1"] {
+            assert!(looks_like_region(yes), "{yes}");
+        }
+        for no in ["east-1", "us-east", "US-east-1", "us--1", "eu-us-east-1", "prod-us-east-1", "us-east-1a", "notes", ""] {
+            assert!(!looks_like_region(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn first_lines_cuts_and_counts() {
+        assert_eq!(first_lines("a\nb\nc\n", 5), ("a\nb\nc\n", 0));
+        assert_eq!(first_lines("a\nb\nc\n", 2), ("a\nb\n", 1));
+        assert_eq!(first_lines("a\nb\nc", 1), ("a\n", 2));
+    }
 }
 
 #[cfg(test)]

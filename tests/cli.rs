@@ -53,6 +53,35 @@ fn check_names_stale_and_missing_files_and_exits_1() {
 }
 
 #[test]
+fn check_prints_a_cut_unified_diff_and_names_leftover_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(run(&["synth", "--out", d]).status.success());
+    let file = dir.path().join("bedrock-watch-us-east-1.yaml");
+    let template = std::fs::read_to_string(&file).unwrap();
+    let edited = template.replacen("AWSTemplateFormatVersion", "AWSTemplateFormatVersion-edited", 1);
+    std::fs::write(&file, &edited).unwrap();
+    std::fs::write(dir.path().join("bedrock-watch-eu-west-1.yaml"), "from a region the config dropped\n").unwrap();
+    std::fs::write(dir.path().join("notes.yaml"), "not a template\n").unwrap();
+
+    let out = run(&["synth", "--check", "--out", d]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let header = format!("--- a/{}\n+++ b/{}\n", file.display(), file.display());
+    assert!(stdout.contains(&header), "{stdout}");
+    assert!(stdout.contains("\n-AWSTemplateFormatVersion-edited:") && stdout.contains("\n+AWSTemplateFormatVersion:"), "{stdout}");
+    assert!(stdout.contains("bedrock-watch-eu-west-1.yaml is obsolete"), "{stdout}");
+    assert!(!stdout.contains("notes.yaml"), "{stdout}");
+
+    // A change all over the file: the diff is cut to 60 lines, with a note saying so.
+    std::fs::write(&file, template.replace(": ", ":  ")).unwrap();
+    let stdout = text(&run(&["synth", "--check", "--out", d]).stdout);
+    let diff_lines = stdout.lines().skip_while(|l| !l.starts_with("--- a/")).take_while(|l| !l.starts_with("… ")).count();
+    assert_eq!(diff_lines, 60, "{stdout}");
+    assert!(stdout.contains("more diff line(s) not shown"), "{stdout}");
+}
+
+#[test]
 fn json_format_writes_parseable_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(&["synth", "--format", "json", "--out", dir.path().to_str().unwrap()]);

@@ -1,5 +1,5 @@
-//! `deploy`, `diff`, `destroy`, `watch` and `deploy-policy`: argument parsing and validation,
-//! then the library's `deploy` module does the work.
+//! `deploy`, `diff`, `destroy` and `watch`: argument parsing and validation, then the library's
+//! `deploy` module does the work (feature `aws`; `deploy-policy` is in `deploy_policy.rs`).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,7 +14,6 @@ use crate::deploy::client::Sdk;
 use crate::deploy::destroy::{self, DestroyOutcome, DestroyRequest};
 use crate::deploy::diff::{self, DiffRequest};
 use crate::deploy::flow::{self, DeployRequest};
-use crate::deploy::policy::{self, StackTemplate};
 use crate::deploy::progress::{self, Display};
 use crate::deploy::purge::SdkPurge;
 use crate::deploy::{DeployError, NoPrompt, Prompt, Waiting};
@@ -105,15 +104,6 @@ pub struct WatchArgs {
     pub stacks: StackArgs,
     #[arg(long, value_enum)]
     pub progress: Option<ProgressArg>,
-}
-
-#[derive(Debug, Args)]
-pub struct PolicyArgs {
-    #[arg(long, short)]
-    pub config: Option<PathBuf>,
-    /// Include the staging bucket (default: deploy.staging_bucket).
-    #[arg(long)]
-    pub staging_bucket: Option<String>,
 }
 
 /// Parses `K=V` flags; the error names the flag.
@@ -319,22 +309,6 @@ pub fn run_watch(args: WatchArgs, out: &mut dyn Write) -> Result<Outcome, Report
         }
         Ok(if ok { Outcome::Ok } else { Outcome::Failed })
     })
-}
-
-pub fn run_policy(args: PolicyArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
-    let config = load(args.config.as_deref())?;
-    let rendered = synthesize(&config, Format::Yaml)?;
-    let stacks: Vec<StackTemplate> = rendered.iter().map(|r| StackTemplate { stack: &r.stack_name, region: &r.region, body: &r.content }).collect();
-    let bucket = args.staging_bucket.or_else(|| config.deploy.staging_bucket.clone());
-    let p = policy::deploy_policy(&stacks, bucket.as_deref().map(|b| (b, config.deploy.staging_prefix.as_str())))
-        .map_err(|e| Report { message: e.to_string(), help: Some("this is a bug in bedrock-watch; please report it with your config".into()), code: 2 })?;
-    writeln!(out, "{}", serde_json::to_string_pretty(&p.document).unwrap_or_default()).map_err(super::io_report)?;
-    // Reasons go to standard error, so standard output stays a policy document for `aws iam create-policy`.
-    eprintln!("Resource \"*\" only where AWS offers no resource-level permission:");
-    for e in &p.exceptions {
-        eprintln!("  - {}: {}\n    reason: {}", e.name, e.actions.join(", "), e.reason);
-    }
-    Ok(Outcome::Ok)
 }
 
 #[cfg(test)]

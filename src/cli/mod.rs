@@ -1,6 +1,10 @@
 //! The command line: parses arguments, calls the library, prints, and maps the outcome to an exit
 //! code (0 ok, 1 findings or stale templates, 2 bad usage or bad config). No logic lives here
 //! that a library caller could not reach.
+//!
+//! Without the `aws` feature the commands that call AWS stay in the command list, so a CI job
+//! running such a build by mistake gets a message naming the feature (exit 2) instead of
+//! clap's "unrecognized subcommand".
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,15 +19,28 @@ use crate::config::{self, Config};
 use crate::iam::policy::WILDCARD_EXCEPTIONS;
 use crate::synth::{self, Rendered};
 
+#[cfg(feature = "aws")]
 mod quota;
+#[cfg(feature = "aws")]
 mod deploy;
 mod org;
+mod deploy_policy;
+#[cfg(not(feature = "aws"))]
+mod no_aws;
 pub mod report;
 mod verify;
 mod access;
 
+#[cfg(feature = "aws")]
+use self::deploy::{DeployArgs, DestroyArgs, DiffArgs, WatchArgs};
+#[cfg(feature = "aws")]
+use self::quota::QuotaArgs;
+#[cfg(not(feature = "aws"))]
+use self::no_aws::{NoAws as QuotaArgs, NoAws as DeployArgs, NoAws as DiffArgs, NoAws as DestroyArgs, NoAws as WatchArgs};
+
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
+#[cfg_attr(not(feature = "aws"), command(after_help = no_aws::AFTER_HELP))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,7 +58,8 @@ pub enum Command {
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
         format: OutputFormat,
-        /// Write nothing; exit 1 and name the files that differ from what would be written.
+        /// Write nothing; exit 1, name the files that differ from what would be written and show
+        /// a unified diff of each (first 60 lines).
         #[arg(long)]
         check: bool,
         /// Print the templates to standard output instead of writing files.
@@ -56,21 +74,21 @@ pub enum Command {
     /// Print the JSON Schema of the configuration file.
     Schema,
     /// Quotas of the deployed stack: status, block, unblock, protect, unprotect, audit.
-    Quota(quota::QuotaArgs),
+    Quota(QuotaArgs),
     /// Draw each dashboard's layout as an SVG or HTML file for review (default into preview/).
     Preview(preview::PreviewArgs),
     /// Print the stack's resources and their references as a Mermaid flowchart.
     Graph(preview::GraphArgs),
     /// Deploy each region's stack through a CloudFormation change set.
-    Deploy(deploy::DeployArgs),
+    Deploy(DeployArgs),
     /// Show what a deploy would change (exit 1 when something would).
-    Diff(deploy::DiffArgs),
+    Diff(DiffArgs),
     /// Delete the stacks; retained data stores are kept unless --purge.
-    Destroy(deploy::DestroyArgs),
+    Destroy(DestroyArgs),
     /// Follow a stack's running operation until it settles.
-    Watch(deploy::WatchArgs),
+    Watch(WatchArgs),
     /// Print the least-privilege IAM policy for the principal that deploys.
-    DeployPolicy(deploy::PolicyArgs),
+    DeployPolicy(deploy_policy::PolicyArgs),
     /// Usage, estimated cost and performance of a period, from a deployed stack.
     Report(report::ReportArgs),
     /// Organization-wide rollout through CloudFormation StackSets: plan, synth, deploy, diff, status, destroy.
@@ -140,12 +158,27 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command, writing its normal output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
     match cli.command {
+        #[cfg(feature = "aws")]
         Command::Quota(args) => quota::run(args, out),
+        #[cfg(feature = "aws")]
         Command::Deploy(args) => deploy::run_deploy(args, out),
+        #[cfg(feature = "aws")]
         Command::Diff(args) => deploy::run_diff(args, out),
+        #[cfg(feature = "aws")]
         Command::Destroy(args) => deploy::run_destroy(args, out),
+        #[cfg(feature = "aws")]
         Command::Watch(args) => deploy::run_watch(args, out),
-        Command::DeployPolicy(args) => deploy::run_policy(args, out),
+        #[cfg(not(feature = "aws"))]
+        Command::Quota(_) => Err(no_aws::unavailable("quota")),
+        #[cfg(not(feature = "aws"))]
+        Command::Deploy(_) => Err(no_aws::unavailable("deploy")),
+        #[cfg(not(feature = "aws"))]
+        Command::Diff(_) => Err(no_aws::unavailable("diff")),
+        #[cfg(not(feature = "aws"))]
+        Command::Destroy(_) => Err(no_aws::unavailable("destroy")),
+        #[cfg(not(feature = "aws"))]
+        Command::Watch(_) => Err(no_aws::unavailable("watch")),
+        Command::DeployPolicy(args) => deploy_policy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
         Command::Org(args) => org::run(args, out),
         Command::Verify(args) => verify::run(args, out),
@@ -178,6 +211,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
                 let stale = synth::stale(&rendered, &dir);
                 for s in &stale {
                     writeln!(out, "stale: {s}").map_err(io_report)?;
+                    if let synth::Stale::Differs { diff, .. } = s {
+                        let (shown, cut) = synth::first_lines(diff, CHECK_DIFF_LINES);
+                        out.write_all(shown.as_bytes()).map_err(io_report)?;
+                        if cut > 0 {
+                            writeln!(out, "… {cut} more diff line(s) not shown; run `bedrock-watch synth{}` and `git diff` for all of them", config_flag_hint()).map_err(io_report)?;
+                        }
+                    }
                 }
                 if stale.is_empty() {
                     writeln!(out, "{} template(s) in {} are up to date", rendered.len(), dir.display()).map_err(io_report)?;
@@ -222,6 +262,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         }
     }
 }
+
+/// Diff lines `synth --check` prints per stale file: enough to see what changed in a CI log
+/// without burying it (a changed default can touch thousands of lines).
+const CHECK_DIFF_LINES: usize = 60;
 
 fn config_flag_hint() -> &'static str {
     " [--config FILE]"

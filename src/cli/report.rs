@@ -1,11 +1,12 @@
 //! `bedrock-watch report`: arguments and the run function; the work is in `crate::report`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use super::{Outcome, Report as CliReport};
+#[cfg(feature = "aws")]
 use crate::aws::{self, Aws, Target};
 use crate::report::render::{self, By, Format};
 use crate::report::{self, Period, Request};
@@ -116,6 +117,7 @@ pub fn run(args: ReportArgs, out: &mut dyn Write) -> Result<Outcome, CliReport> 
     Ok(Outcome::Ok)
 }
 
+/// Validates the config and the period before anything else, in every build.
 fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
     let config = super::load(args.config.as_deref())?;
     let t = now();
@@ -126,6 +128,12 @@ fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
     }
     .map_err(error)?;
     let req = Request { period, top_users: args.top, now: t };
+    fetch(args, &config, &req)
+}
+
+#[cfg(feature = "aws")]
+fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Result<report::Report, CliReport> {
+    use std::io::IsTerminal;
     let rt = aws::runtime().map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
     let target = Target { region: args.region.clone(), profile: args.profile.clone() };
     let terminal = std::io::stderr().is_terminal();
@@ -137,6 +145,13 @@ fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
     rt.block_on(async {
         let aws = Aws::connect(&target, config.primary_region()).await;
         aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-        report::generate(&aws, &config, &req, &mut progress).await.map_err(error)
+        report::generate(&aws, config, req, &mut progress).await.map_err(error)
     })
+}
+
+#[cfg(not(feature = "aws"))]
+fn fetch(_: &ReportArgs, _: &crate::config::Config, _: &Request) -> Result<report::Report, CliReport> {
+    let mut e = super::no_aws::unavailable("report");
+    e.help = Some(format!("re-render a saved report with `report --from-json FILE`, or {}", super::no_aws::HOW_TO_INSTALL));
+    Err(e)
 }

@@ -4,7 +4,9 @@
 //! states a real account can be in (failed creates, rollbacks, throttling) can be played by a
 //! fake in unit tests; the emulator cannot produce most of them.
 
-use crate::aws::{Aws, AwsError};
+#[cfg(feature = "aws")]
+use crate::aws::Aws;
+use crate::aws::AwsError;
 
 /// A stack as DescribeStacks reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -109,22 +111,26 @@ pub trait CloudFormation {
 }
 
 /// The real API through the AWS SDK.
+#[cfg(feature = "aws")]
 pub struct Sdk<'a> {
     pub aws: &'a Aws,
     cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
 }
 
+#[cfg(feature = "aws")]
 impl<'a> Sdk<'a> {
     pub fn new(aws: &'a Aws) -> Self {
         Sdk { aws, cfn: aws.cloudformation(), s3: aws.s3() }
     }
 }
 
+#[cfg(feature = "aws")]
 fn opt(s: Option<&str>) -> String {
     s.unwrap_or_default().to_owned()
 }
 
+#[cfg(feature = "aws")]
 impl CloudFormation for Sdk<'_> {
     async fn describe_stack(&self, stack: &str) -> Result<Option<StackInfo>, AwsError> {
         let answer = match self.cfn.describe_stacks().stack_name(stack).send().await {

@@ -25,10 +25,7 @@ pub struct DiffRequest {
 
 /// The unified diff of two templates (empty when equal).
 pub fn unified(deployed: &str, rendered: &str, stack: &str) -> String {
-    if deployed == rendered {
-        return String::new();
-    }
-    similar::TextDiff::from_lines(deployed, rendered).unified_diff().context_radius(3).header(&format!("deployed/{stack}"), &format!("rendered/{stack}")).to_string()
+    crate::synth::unified_diff(deployed, rendered, &format!("deployed/{stack}"), &format!("rendered/{stack}"))
 }
 
 /// Prints both views; true when a deploy would change something. The change set is always

@@ -126,10 +126,22 @@ pub(crate) async fn pause(w: &Waiting) -> Result<(), ()> {
         tokio::time::sleep(w.poll).await;
         return Ok(());
     }
+    sleep_unless_ctrl_c(w.poll).await
+}
+
+#[cfg(feature = "aws")]
+async fn sleep_unless_ctrl_c(d: std::time::Duration) -> Result<(), ()> {
     tokio::select! {
-        _ = tokio::time::sleep(w.poll) => Ok(()),
+        _ = tokio::time::sleep(d) => Ok(()),
         _ = tokio::signal::ctrl_c() => Err(()),
     }
+}
+
+/// Tokio's signal driver comes with the `aws` feature; without it nothing waits on AWS.
+#[cfg(not(feature = "aws"))]
+async fn sleep_unless_ctrl_c(d: std::time::Duration) -> Result<(), ()> {
+    tokio::time::sleep(d).await;
+    Ok(())
 }
 
 /// The first part of a long error for a warning line (SDK errors carry the raw response).

@@ -1,7 +1,9 @@
 //! Removing what a stack deletion kept (`destroy --purge`): the calls behind a trait so the
 //! order and the confirmation rules are testable without an account.
 
-use crate::aws::{Aws, AwsError};
+#[cfg(feature = "aws")]
+use crate::aws::Aws;
+use crate::aws::AwsError;
 
 #[allow(async_fn_in_trait)]
 pub trait Purge {
@@ -16,10 +18,12 @@ pub trait Purge {
 /// The minimum waiting period KMS allows before a key is deleted.
 pub const KEY_DELETION_DAYS: i32 = 7;
 
+#[cfg(feature = "aws")]
 pub struct SdkPurge<'a> {
     pub aws: &'a Aws,
 }
 
+#[cfg(feature = "aws")]
 impl Purge for SdkPurge<'_> {
     async fn empty_and_delete_bucket(&self, bucket: &str) -> Result<usize, AwsError> {
         use aws_sdk_s3::types::{Delete, ObjectIdentifier};

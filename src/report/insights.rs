@@ -142,11 +142,13 @@ pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) 
 }
 
 /// The AWS SDK's CloudWatch Logs client.
+#[cfg(feature = "aws")]
 pub struct SdkLogs<'a> {
     pub aws: &'a crate::aws::Aws,
     pub client: aws_sdk_cloudwatchlogs::Client,
 }
 
+#[cfg(feature = "aws")]
 impl LogsApi for SdkLogs<'_> {
     async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError> {
         let resp = self

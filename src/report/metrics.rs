@@ -186,11 +186,13 @@ pub fn by_model(queries: &[MetricQuery], fetched: &Fetched) -> BTreeMap<String, 
 }
 
 /// The AWS SDK's CloudWatch client.
+#[cfg(feature = "aws")]
 pub struct SdkMetrics<'a> {
     pub aws: &'a crate::aws::Aws,
     pub client: aws_sdk_cloudwatch::Client,
 }
 
+#[cfg(feature = "aws")]
 impl MetricsApi for SdkMetrics<'_> {
     async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
         let mut ids = Vec::new();
@@ -226,7 +228,7 @@ impl MetricsApi for SdkMetrics<'_> {
 
     async fn get_metric_data(&self, queries: &[MetricQuery], period: &Period, next_token: Option<String>) -> Result<Page, ReportError> {
         use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-        use aws_smithy_types::DateTime;
+        use aws_sdk_cloudwatch::primitives::DateTime;
         let mut req = self
             .client
             .get_metric_data()

@@ -3,7 +3,9 @@
 //! Logs Insights on the stack's invocation log group for per-user figures.
 //!
 //! [`generate`] talks to AWS; [`assemble`] turns fetched figures into a [`Report`] without I/O,
-//! so the arithmetic is unit-tested; `render` prints it in four formats.
+//! so the arithmetic is unit-tested; `render` prints it in four formats. Only the fetching
+//! ([`generate`], `stack`, the `Sdk*` clients) needs the `aws` feature; `--from-json` re-renders
+//! without it.
 
 pub mod insights;
 pub mod metrics;
@@ -11,12 +13,16 @@ pub mod model;
 pub mod period;
 pub mod projection;
 pub mod render;
+#[cfg(feature = "aws")]
 pub mod stack;
 
 use std::collections::BTreeMap;
 
-use crate::aws::{Aws, AwsError};
+#[cfg(feature = "aws")]
+use crate::aws::Aws;
+use crate::aws::AwsError;
 use crate::bedrock::pricing::{PriceTable, Tokens};
+#[cfg(feature = "aws")]
 use crate::config::Config;
 
 pub use model::{Report, SCHEMA_ID};
@@ -87,6 +93,7 @@ impl<F: FnMut(&str)> Progress for F {
 }
 
 /// Reads metrics and logs of the stack in `aws.region` and assembles the report.
+#[cfg(feature = "aws")]
 pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut dyn Progress) -> Result<Report, ReportError> {
     let stack_name = config.stack_name_for(&aws.region);
     progress.step(&format!("finding stack {stack_name}"));

@@ -1,8 +1,7 @@
 //! The period a report covers: the last N hours, or an explicit `--since`/`--until` pair in
 //! RFC 3339. Validated before any AWS call, so a typo costs no API requests.
 
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
+use jiff::Timestamp;
 
 use super::ReportError;
 
@@ -63,14 +62,15 @@ impl Period {
 }
 
 fn parse_time(flag: &str, text: &str) -> Result<i64, ReportError> {
-    DateTime::from_str(text.trim(), Format::DateTime)
-        .map(|t| t.secs())
+    text.trim()
+        .parse::<Timestamp>()
+        .map(|t| t.as_second())
         .map_err(|_| ReportError::Period(format!("{flag} `{}` is not an RFC 3339 time: write a date, `T`, a time and a zone, e.g. 2026-11-01T00:00:00Z", crate::config::values::shorten(text))))
 }
 
 /// `2026-11-20T10:00:00Z`.
 pub fn rfc3339(secs: i64) -> String {
-    DateTime::from_secs(secs).fmt(Format::DateTime).unwrap_or_else(|_| secs.to_string())
+    Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), |t| t.to_string())
 }
 
 /// The UTC calendar date (`2026-11-20`) of an epoch second (Howard Hinnant's civil-from-days).

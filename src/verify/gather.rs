@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_smithy_types::DateTime;
+use aws_sdk_cloudwatch::primitives::DateTime;
 
 use super::facts::{ApiKey, CostTag, Facts, IamUser, LogRecord, LoggingConfig, Observed, StackResources, Trail, TrailEvent};
 use super::VerifyError;
@@ -356,5 +356,5 @@ async fn api_keys(aws: &Aws, config: &Config) -> Result<Vec<ApiKey>, AwsError> {
 
 /// Formats an SDK time as RFC 3339.
 pub fn rfc3339(t: &DateTime) -> String {
-    t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+    t.fmt(aws_sdk_cloudwatch::primitives::DateTimeFormat::DateTime).unwrap_or_default()
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::items::{AuditEntry, Block};
-use super::ops::refuse_protected;
+use super::refuse_protected;
 use super::policy::*;
 use crate::config::IdentityCenter;
 
@@ -126,8 +126,9 @@ fn items_read_back_and_bad_items_are_errors_not_panics() {
     assert_eq!(v["pk"], "PRINCIPAL#alice");
     assert_eq!(v["sk"], "BLOCK");
     assert_eq!(v["mechanism"], "user-policy");
-    let attrs = super::items::to_item(&v);
-    assert_eq!(Block::from_json(&super::items::from_item(&attrs)).unwrap(), b);
+    assert_eq!(Block::from_json(&v).unwrap(), b);
+    #[cfg(feature = "aws")]
+    assert_eq!(Block::from_json(&super::items::from_item(&super::items::to_item(&v))).unwrap(), b);
     for bad in [serde_json::json!({"pk": "PRINCIPAL#x"}), serde_json::json!({"pk": "PRINCIPAL#x", "until": "u", "mechanism": "teleport"}), serde_json::json!({"pk": "PRINCIPAL#x", "until": "u", "mechanism": "permission-set", "target": {"permission_sets": 3}}), serde_json::json!(42)] {
         assert!(Block::from_json(&bad).is_err(), "{bad}");
     }

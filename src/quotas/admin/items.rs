@@ -3,16 +3,20 @@
 //! they can be compared with the Python side in tests; [`to_attr`] and [`from_attr`] convert
 //! the way boto3's DynamoDB resource does (str → S, number → N, dict → M, list → L).
 
+#[cfg(feature = "aws")]
 use std::collections::HashMap;
 
+#[cfg(feature = "aws")]
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{json, Map, Value};
 
 use super::policy::Target;
 use super::{AUDIT_PREFIX, PRINCIPAL_PREFIX, SK_BLOCK, SK_PROTECTED};
 
+#[cfg(feature = "aws")]
 pub type Item = HashMap<String, AttributeValue>;
 
+#[cfg(feature = "aws")]
 pub fn to_attr(v: &Value) -> AttributeValue {
     match v {
         Value::Null => AttributeValue::Null(true),
@@ -26,6 +30,7 @@ pub fn to_attr(v: &Value) -> AttributeValue {
 
 /// Numbers stay strings (`N` is decimal text of up to 38 digits); binary and sets are not
 /// written by either side and read as null.
+#[cfg(feature = "aws")]
 pub fn from_attr(a: &AttributeValue) -> Value {
     match a {
         AttributeValue::S(s) | AttributeValue::N(s) => Value::String(s.clone()),
@@ -41,10 +46,12 @@ pub fn from_attr(a: &AttributeValue) -> Value {
     }
 }
 
+#[cfg(feature = "aws")]
 pub fn to_item(v: &Value) -> Item {
     v.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()).unwrap_or_default()
 }
 
+#[cfg(feature = "aws")]
 pub fn from_item(item: &Item) -> Value {
     from_attr(&AttributeValue::M(item.clone()))
 }

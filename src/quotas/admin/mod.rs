@@ -10,6 +10,8 @@
 //! side only together with the other.
 
 pub mod items;
+/// The AWS side (DynamoDB, IAM, IAM Identity Center, STS, SNS): feature `aws`.
+#[cfg(feature = "aws")]
 pub mod ops;
 pub mod policy;
 pub mod status;
@@ -125,4 +127,12 @@ impl AdminError {
     pub fn is_refusal(&self) -> bool {
         matches!(self, AdminError::Refused(_))
     }
+}
+
+/// A protected principal is never blocked, by the functions or by an operator: the refusal
+/// names how to lift the protection. `by` is "config" or who ran `quota protect`.
+pub fn refuse_protected(principal: &str, by: Option<String>) -> Result<(), AdminError> {
+    let Some(by) = by else { return Ok(()) };
+    let how = if by == "config" { "by quotas.protected in the config (remove it there to allow blocks)".to_owned() } else { format!("by {by}; run `bedrock-watch quota unprotect {principal}` first") };
+    Err(AdminError::Refused(format!("{principal} is protected {how}")))
 }

@@ -784,14 +784,6 @@ impl Session {
     }
 }
 
-/// A protected principal is never blocked, by the functions or by an operator: the refusal
-/// names how to lift the protection. `by` is "config" or who ran `quota protect`.
-pub fn refuse_protected(principal: &str, by: Option<String>) -> Result<(), AdminError> {
-    let Some(by) = by else { return Ok(()) };
-    let how = if by == "config" { "by quotas.protected in the config (remove it there to allow blocks)".to_owned() } else { format!("by {by}; run `bedrock-watch quota unprotect {principal}` first") };
-    Err(AdminError::Refused(format!("{principal} is protected {how}")))
-}
-
 fn empty_row(q: &crate::config::Quotas, name: &str) -> PrincipalRow {
     let (day_limit, month_limit) = status::limits_for(q, name);
     PrincipalRow { name: name.to_owned(), day: 0.0, month: 0.0, day_limit, month_limit, block: None, protected: None }

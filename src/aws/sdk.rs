@@ -1,0 +1,141 @@
+//! The SDK side: loading the configuration, handing out clients, reading SDK errors.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::error::{classify, is_expiry_text, AwsError, ErrorContext, ErrorFacts, FailureKind, Target, MAX_ATTEMPTS};
+
+/// A loaded SDK configuration for one region, with what error messages need to name.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub config: SdkConfig,
+    pub region: String,
+    /// The profile in use, as named by `--profile` or `AWS_PROFILE` (None: the default chain).
+    pub profile: Option<String>,
+    /// `AWS_ENDPOINT_URL` (or the profile's `endpoint_url`) when set: an emulator in tests.
+    pub endpoint: Option<String>,
+}
+
+impl Aws {
+    /// Loads the configuration for `target`, in `region` unless `target.region` overrides it.
+    /// Credentials are resolved lazily by the SDK; call [`Aws::check_credentials`] to fail
+    /// early with a clear message.
+    pub async fn connect(target: &Target, region: &str) -> Aws {
+        let region = target.region.clone().unwrap_or_else(|| region.to_owned());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(200)));
+        if let Some(p) = &target.profile {
+            loader = loader.profile_name(p);
+        }
+        let config = loader.load().await;
+        let endpoint = config.endpoint_url().map(str::to_owned);
+        let profile = target.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        Aws { config, region, profile, endpoint }
+    }
+
+    /// Resolves credentials now, so that a missing or expired login is reported before any
+    /// work starts, naming the profile and how to log in.
+    pub async fn check_credentials(&self) -> Result<(), AwsError> {
+        use aws_sdk_cloudformation::config::ProvideCredentials;
+        let Some(provider) = self.config.credentials_provider() else {
+            return Err(AwsError::NoCredentials { profile: self.profile_label(), detail: "no credential provider is configured".into() });
+        };
+        match provider.provide_credentials().await {
+            Ok(creds) => match creds.expiry() {
+                Some(expiry) if expiry <= std::time::SystemTime::now() => Err(AwsError::Expired { profile: self.profile_label() }),
+                _ => Ok(()),
+            },
+            Err(e) => {
+                let detail = DisplayErrorContext(&e).to_string();
+                if is_expiry_text(&detail) {
+                    Err(AwsError::Expired { profile: self.profile_label() })
+                } else {
+                    Err(AwsError::NoCredentials { profile: self.profile_label(), detail })
+                }
+            }
+        }
+    }
+
+    pub fn cloudformation(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.config)
+    }
+
+    /// S3 uses path-style addressing when an endpoint is configured: an emulator on
+    /// 127.0.0.1 has no per-bucket host names.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(self.endpoint.is_some()).build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.config)
+    }
+
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.config)
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.config)
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.config)
+    }
+
+    pub fn sso_admin(&self) -> aws_sdk_ssoadmin::Client {
+        aws_sdk_ssoadmin::Client::new(&self.config)
+    }
+
+    fn profile_label(&self) -> String {
+        self.profile.clone().unwrap_or_else(|| "default".into())
+    }
+
+    /// Turns an SDK failure of `operation` into an [`AwsError`] that names what to do.
+    pub fn error<E, R>(&self, operation: &'static str, err: SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        classify(&self.context(operation), &ErrorFacts::from_sdk(&err))
+    }
+
+    /// What [`classify`] needs to know about this connection.
+    pub fn context(&self, operation: &'static str) -> ErrorContext {
+        ErrorContext { operation, region: self.region.clone(), profile: self.profile_label(), endpoint: self.endpoint.clone() }
+    }
+}
+
+impl ErrorFacts {
+    pub fn from_sdk<E, R>(err: &SdkError<E, R>) -> ErrorFacts
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let kind = match err {
+            SdkError::ServiceError(_) => FailureKind::Service,
+            SdkError::DispatchFailure(_) => FailureKind::Dispatch,
+            SdkError::TimeoutError(_) => FailureKind::Timeout,
+            SdkError::ConstructionFailure(_) => FailureKind::Construction,
+            _ => FailureKind::Response,
+        };
+        ErrorFacts { kind, code: err.code().map(str::to_owned), message: err.message().map(str::to_owned), detail: DisplayErrorContext(err).to_string() }
+    }
+}
+
