@@ -24,3 +24,4 @@ pub mod aws;
 pub mod preview;
 pub mod deploy;
 pub mod report;
+pub mod console;

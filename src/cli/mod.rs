@@ -18,6 +18,7 @@ use crate::synth::{self, Rendered};
 mod quota;
 mod deploy;
 pub mod report;
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -70,6 +71,8 @@ pub enum Command {
     DeployPolicy(deploy::PolicyArgs),
     /// Usage, estimated cost and performance of a period, from a deployed stack.
     Report(report::ReportArgs),
+    /// Web console on 127.0.0.1: usage, teams, details, blocking, CSV export.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,6 +141,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Watch(args) => deploy::run_watch(args, out),
         Command::DeployPolicy(args) => deploy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
