@@ -3,11 +3,11 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 
+use super::quota::Connection;
 use super::{io_report, load, Outcome, Report};
 use crate::aws::{self, Aws, Target};
 use crate::console::auth::{self, Secrets};
@@ -16,15 +16,9 @@ use crate::console::ConsoleError;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Configuration file (YAML) the stack was deployed from.
-    #[arg(long, short)]
-    pub config: Option<PathBuf>,
-    /// Region of the stack (default: the config's primary region).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// AWS profile (default: as the AWS CLI resolves it).
-    #[arg(long)]
-    pub profile: Option<String>,
+    /// The stack to show, as `quota` finds it (without quotas: the usage pages only).
+    #[command(flatten)]
+    pub connection: Connection,
     /// Address to listen on. Anything but a loopback address exposes the console to the network
     /// (still behind the session token) and prints a warning. Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -36,7 +30,7 @@ fn report(e: ConsoleError) -> Report {
 }
 
 pub fn run(args: ServeArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
-    let config = load(args.config.as_deref())?;
+    let config = load(args.connection.config.as_deref())?;
     let listen: SocketAddr = args.listen.parse().map_err(|_| {
         Report::usage(format!("--listen `{}` is not an address", args.listen), "give IP:PORT, e.g. --listen 127.0.0.1:8080 (the default), [::1]:8080, or 127.0.0.1:0 for any free port")
     })?;
@@ -45,7 +39,7 @@ pub fn run(args: ServeArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
     }
     let secrets = Secrets::generate().map_err(|e| report(ConsoleError::Random(e.to_string())))?;
     let rt = aws::runtime().map_err(|e| Report { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-    let target = Target { region: args.region.clone(), profile: args.profile.clone() };
+    let target = Target { region: args.connection.region.clone(), profile: args.connection.profile.clone() };
     rt.block_on(async move {
         let aws = Aws::connect(&target, config.primary_region()).await;
         let listener = server::bind(listen).await.map_err(report)?;

@@ -344,11 +344,16 @@ fn top_chart(t: &Table, v: &StatusView) -> String {
     stacked_bars("top-month", &format!("Largest consumers in {}", v.month), &names, &series, move |x| status::amount(x, unit))
 }
 
-async fn users_csv(State(c): Shared, Query(q): Query<UsersQuery>) -> Response {
-    match need_snapshot(&c, "Users", "Users").await {
-        Ok(snap) => csv_response("users.csv", tables::users(&snap.status, &c.config.quotas, &q.filter()).csv()),
+/// A CSV export of a table of the snapshot.
+async fn snapshot_csv(c: &Console, name: &str, table: impl FnOnce(&Snapshot) -> Table) -> Response {
+    match need_snapshot(c, "Export", "").await {
+        Ok(snap) => csv_response(name, table(&snap).csv()),
         Err(r) => r,
     }
+}
+
+async fn users_csv(State(c): Shared, Query(q): Query<UsersQuery>) -> Response {
+    snapshot_csv(&c, "users.csv", |s| tables::users(&s.status, &c.config.quotas, &q.filter())).await
 }
 
 /// Without quotas the Users page is the per-user figures of the invocation logs.
@@ -382,10 +387,7 @@ async fn teams(State(c): Shared) -> Response {
 }
 
 async fn teams_csv(State(c): Shared) -> Response {
-    match need_snapshot(&c, "Teams", "Teams").await {
-        Ok(snap) => csv_response("teams.csv", tables::teams(&snap.status).csv()),
-        Err(r) => r,
-    }
+    snapshot_csv(&c, "teams.csv", |s| tables::teams(&s.status)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -631,10 +633,7 @@ async fn blocking(State(c): Shared, Query(q): Query<PageQuery>) -> Response {
 }
 
 async fn blocks_csv(State(c): Shared) -> Response {
-    match need_snapshot(&c, "Blocking", "Blocking").await {
-        Ok(snap) => csv_response("blocks.csv", tables::blocks(&snap.status).csv()),
-        Err(r) => r,
-    }
+    snapshot_csv(&c, "blocks.csv", |s| tables::blocks(&s.status)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -643,10 +642,7 @@ struct AuditQuery {
 }
 
 async fn audit_csv(State(c): Shared, Query(q): Query<AuditQuery>) -> Response {
-    match need_snapshot(&c, "Blocking", "Blocking").await {
-        Ok(snap) => csv_response("audit.csv", tables::audit(&snap.audit, snap.status.unit, q.principal.as_deref().filter(|p| !p.is_empty())).csv()),
-        Err(r) => r,
-    }
+    snapshot_csv(&c, "audit.csv", |s| tables::audit(&s.audit, s.status.unit, q.principal.as_deref().filter(|p| !p.is_empty()))).await
 }
 
 /// An action as the forms send it (GET to confirm, POST to act).
@@ -746,4 +742,103 @@ async fn action(State(c): Shared, Form(a): Form<ActionForm>) -> Response {
 async fn refresh(State(c): Shared) -> Response {
     c.reload().await;
     (StatusCode::SEE_OTHER, [(header::LOCATION, "/users")]).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    const TOKEN: &str = "7777777777777777777777777777777777777777777777777777777777777777";
+    const CSRF: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+    /// A console without quotas and without AWS calls on the routes exercised here.
+    async fn console() -> Arc<Console> {
+        let aws = Aws::connect(&crate::aws::Target::default(), "us-east-1").await;
+        let secrets = Secrets { token: TOKEN.into(), csrf: CSRF.into() };
+        Arc::new(Console { aws, config: Config::default(), session: None, quota_note: Some("No quota pages: test".into()), secrets, listen: "127.0.0.1:8080".parse().unwrap(), snapshot: RwLock::new(None) })
+    }
+
+    async fn call(method: &str, uri: &str, cookie: Option<&str>, host: &str, body: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut b = axum::http::Request::builder().method(method).uri(uri).header(header::HOST, host);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        if method == "POST" {
+            b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let r = router(console().await).oneshot(b.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    const HOST: &str = "127.0.0.1:8080";
+
+    #[tokio::test]
+    async fn without_the_cookie_only_the_login_and_the_stylesheet_answer() {
+        let (s, h, body) = call("GET", "/", None, HOST, "").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(body.contains("name=\"token\""));
+        assert_eq!(h[header::CONTENT_SECURITY_POLICY], auth::CSP);
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+        for path in ["/users", "/teams", "/blocking", "/users.csv", "/details", "/confirm?action=block"] {
+            let (s, h, _) = call("GET", path, None, HOST, "").await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}");
+            assert_eq!(h[header::CONTENT_SECURITY_POLICY], auth::CSP, "refusals carry the headers too");
+        }
+        let (s, _, _) = call("POST", "/action", Some("bw_console=wrong"), HOST, &format!("csrf={CSRF}&action=block&principal=a")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, h, css) = call("GET", STYLE_PATH, None, HOST, "").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/css") && css.contains("table"));
+    }
+
+    #[tokio::test]
+    async fn the_token_is_exchanged_for_a_strict_cookie() {
+        let (s, _, body) = call("GET", "/login?token=0000", None, HOST, "").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(body.contains("not this console"));
+        let (s, h, _) = call("GET", &format!("/login?token={TOKEN}"), None, HOST, "").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(h[header::LOCATION], "/users");
+        assert_eq!(h[header::SET_COOKIE], format!("bw_console={TOKEN}; HttpOnly; SameSite=Strict; Path=/").as_str());
+        let cookie = format!("bw_console={TOKEN}");
+        let (s, _, body) = call("GET", "/teams", Some(&cookie), HOST, "").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(body.contains("No quota pages: test") && body.contains("quotas.teams"));
+        let (s, _, _) = call("GET", "/teams", Some(&cookie), "evil.example:8080", "").await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "a foreign Host is refused even with the cookie");
+    }
+
+    #[tokio::test]
+    async fn state_changes_need_post_and_the_csrf_token() {
+        let cookie = format!("bw_console={TOKEN}");
+        let (s, _, body) = call("POST", "/action", Some(&cookie), HOST, "action=block&principal=a&until=2h&reason=r").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(body.contains("CSRF"));
+        let (s, _, _) = call("POST", "/action", Some(&cookie), HOST, "csrf=dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd&action=block&principal=a").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = call("GET", "/action?action=block&principal=a", Some(&cookie), HOST, "").await;
+        assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+        // With the token, but no quotas in the stack: nothing to act on.
+        let (s, _, _) = call("POST", "/action", Some(&cookie), HOST, &format!("csrf={CSRF}&action=block&principal=a")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn details_show_the_report_with_links_and_a_chart() {
+        let r = report::Report::from_json(include_str!("../../tests/data/report.json")).unwrap();
+        let body = report_body(&r, By::User, None, 48);
+        assert!(body.contains("href=\"/principal?name=raj.patel%40example.com\""), "{body}");
+        assert!(body.contains("id=\"tokens-per-day\""));
+        assert!(body.contains("href=\"/details.csv?hours=48&amp;by=user\""));
+        let one = report_body(&r, By::User, Some("jane.doe@example.com"), 48);
+        assert!(one.contains("jane.doe@example.com") && !one.contains(">raj.patel@example.com<"));
+        let (header, rows) = tables::report(&r, By::Day, None);
+        assert_eq!(header[0], "date");
+        assert_eq!(rows.len(), 3);
+    }
 }

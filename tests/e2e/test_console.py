@@ -195,7 +195,7 @@ def test_console_in_a_browser(deployed, aws, bw, endpoint):
         for m, v in (("Invocations", 7.0), ("InputTokenCount", 7000.0), ("OutputTokenCount", 700.0))])
     operator = aws("sts", REGION).get_caller_identity()["Arn"]
 
-    with CborAdapter(endpoint) as adapter:
+    with CborAdapter(endpoint, region=REGION) as adapter:
         t0 = time.monotonic()
         srv = Serve(adapter.url)
         print(f"serve ready in {time.monotonic() - t0:.1f} s: {''.join(srv.lines).strip()}")
@@ -327,6 +327,8 @@ def _browse(srv, aws, bw, deployed, operator, adapter):
 
             # Details: the report's figures (CloudWatch via the adapter), with its CSV.
             page.goto(srv.url + "/details?by=model")
+            main = page.inner_text("main")
+            assert page.locator("#breakdown").count() == 1, main
             assert HAIKU in page.inner_text("#breakdown")
             shot(page, "details")
             status, _, body = http(srv.url + "/details.csv?by=model", cookie=f"bw_console={srv.token}")
