@@ -28,5 +28,8 @@ pub mod preview;
 pub mod deploy;
 pub mod report;
 pub mod sso;
+#[cfg(feature = "aws")]
 pub mod access;
 pub mod verify;
+#[cfg(feature = "aws")]
+pub mod console;

@@ -23,12 +23,15 @@ use crate::synth::{self, Rendered};
 mod quota;
 #[cfg(feature = "aws")]
 mod deploy;
+#[cfg(feature = "aws")]
 mod org;
 mod deploy_policy;
 #[cfg(not(feature = "aws"))]
 mod no_aws;
 pub mod report;
+#[cfg(feature = "aws")]
 mod verify;
+#[cfg(feature = "aws")]
 mod access;
 
 #[cfg(feature = "aws")]
@@ -37,6 +40,12 @@ use self::deploy::{DeployArgs, DestroyArgs, DiffArgs, WatchArgs};
 use self::quota::QuotaArgs;
 #[cfg(not(feature = "aws"))]
 use self::no_aws::{NoAws as QuotaArgs, NoAws as DeployArgs, NoAws as DiffArgs, NoAws as DestroyArgs, NoAws as WatchArgs};
+#[cfg(feature = "aws")]
+use self::{access::AccessArgs, org::OrgArgs, serve::ServeArgs, verify::VerifyArgs};
+#[cfg(not(feature = "aws"))]
+use self::no_aws::{NoAws as AccessArgs, NoAws as OrgArgs, NoAws as ServeArgs, NoAws as VerifyArgs};
+#[cfg(feature = "aws")]
+mod serve;
 
 #[derive(Debug, Parser)]
 #[command(name = "bedrock-watch", version, about = "Synthesizes CloudFormation that monitors AWS Bedrock: invocation logging, alarms, dashboards")]
@@ -92,11 +101,13 @@ pub enum Command {
     /// Usage, estimated cost and performance of a period, from a deployed stack.
     Report(report::ReportArgs),
     /// Organization-wide rollout through CloudFormation StackSets: plan, synth, deploy, diff, status, destroy.
-    Org(org::OrgArgs),
+    Org(OrgArgs),
     /// Prove traceability on a deployed stack: identity, logging, delivery, CloudTrail, tokens, cost, prohibited patterns.
-    Verify(verify::VerifyArgs),
+    Verify(VerifyArgs),
     /// Bedrock API keys for the tools of access.tools: key create|list|revoke.
-    Access(access::AccessArgs),
+    Access(AccessArgs),
+    /// Web console on 127.0.0.1: usage, teams, details, blocking, CSV export.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -180,9 +191,22 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Watch(_) => Err(no_aws::unavailable("watch")),
         Command::DeployPolicy(args) => deploy_policy::run_policy(args, out),
         Command::Report(args) => report::run(args, out),
+        #[cfg(feature = "aws")]
         Command::Org(args) => org::run(args, out),
+        #[cfg(feature = "aws")]
         Command::Verify(args) => verify::run(args, out),
+        #[cfg(feature = "aws")]
         Command::Access(args) => access::run(args, out),
+        #[cfg(feature = "aws")]
+        Command::Serve(args) => serve::run(args, out),
+        #[cfg(not(feature = "aws"))]
+        Command::Org(_) => Err(no_aws::unavailable("org")),
+        #[cfg(not(feature = "aws"))]
+        Command::Verify(_) => Err(no_aws::unavailable("verify")),
+        #[cfg(not(feature = "aws"))]
+        Command::Access(_) => Err(no_aws::unavailable("access")),
+        #[cfg(not(feature = "aws"))]
+        Command::Serve(_) => Err(no_aws::unavailable("serve")),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)

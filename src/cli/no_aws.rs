@@ -6,7 +6,7 @@ use clap::Args;
 use super::Report;
 
 /// Appended to `--help` of a synth-only build.
-pub const AFTER_HELP: &str = "This build has no AWS support (built with --no-default-features): deploy, diff, destroy, watch, quota and report (except --from-json) need the default feature `aws`.";
+pub const AFTER_HELP: &str = "This build has no AWS support (built with --no-default-features): deploy, diff, destroy, watch, quota, report (except --from-json), org, verify, access and serve need the default feature `aws`.";
 
 /// Takes whatever follows the command, `--help` included, so that every invocation gets the
 /// same explanation.

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use super::{io_report, load, Outcome, Report};
 use crate::aws::{self, Aws, Target};
 use crate::quotas::admin::ops::{BlockOutcome, Session};
-use crate::quotas::admin::status::{render_audit, render_status};
+use crate::quotas::admin::status::{render_audit, render_status, status_json};
 use crate::quotas::admin::time::{self as qtime, Direction};
 use crate::quotas::admin::AdminError;
 
@@ -46,6 +46,9 @@ pub enum QuotaCommand {
         /// Only the members of this team (from quotas.teams).
         #[arg(long)]
         team: Option<String>,
+        /// `text` (tables) or `json` (the same figures as data, as the console's CSV export).
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
     },
     /// Block a principal from Bedrock invoke and converse until a time.
     Block {
@@ -83,6 +86,12 @@ pub enum QuotaCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
 fn admin_report(e: AdminError) -> Report {
     let code = if e.is_refusal() { 1 } else { 2 };
     Report { message: e.to_string(), help: e.help(), code }
@@ -112,9 +121,12 @@ pub fn run(args: QuotaArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
         let session = Session::open(aws, config).await.map_err(admin_report)?;
         let w = |out: &mut dyn Write, text: String| out.write_all(text.as_bytes()).map_err(io_report);
         match args.command {
-            QuotaCommand::Status { user, team } => {
+            QuotaCommand::Status { user, team, format } => {
                 let view = session.status(user.as_deref(), team.as_deref()).await.map_err(admin_report)?;
-                w(out, render_status(&view))?;
+                match format {
+                    StatusFormat::Text => w(out, render_status(&view))?,
+                    StatusFormat::Json => w(out, format!("{:#}\n", status_json(&view)))?,
+                }
                 Ok(Outcome::Ok)
             }
             QuotaCommand::Block { principal, reason, .. } => {

@@ -274,6 +274,7 @@ impl CloudFormation for Sdk<'_> {
 }
 
 /// Puts a template into a staging bucket (also used by `org`).
+#[cfg(feature = "aws")]
 pub async fn put_template(aws: &Aws, s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) -> Result<(), AwsError> {
     s3.put_object()
         .bucket(bucket)

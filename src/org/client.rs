@@ -2,10 +2,13 @@
 //! states a real organization is found in (failed accounts, stopped operations, operations
 //! still queued) can be played by a fake in unit tests.
 
+#[cfg(feature = "aws")]
 use aws_sdk_cloudformation::types as cfn;
 
 use super::plan::{Preferences, Targets};
-use crate::aws::{Aws, AwsError};
+#[cfg(feature = "aws")]
+use crate::aws::Aws;
+use crate::aws::AwsError;
 use crate::config::organization::PermissionModel;
 use crate::deploy::client::TemplateSource;
 
@@ -86,6 +89,7 @@ pub trait StackSets {
     async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<(), AwsError>;
 }
 
+#[cfg(feature = "aws")]
 /// The real API through the AWS SDK, in the administrator account's home region.
 pub struct Sdk<'a> {
     pub aws: &'a Aws,
@@ -94,16 +98,19 @@ pub struct Sdk<'a> {
     call_as: cfn::CallAs,
 }
 
+#[cfg(feature = "aws")]
 impl<'a> Sdk<'a> {
     pub fn new(aws: &'a Aws, call_as: &str) -> Self {
         Sdk { aws, cfn: aws.cloudformation(), s3: aws.s3(), call_as: cfn::CallAs::from(call_as) }
     }
 }
 
+#[cfg(feature = "aws")]
 fn opt(s: Option<&str>) -> String {
     s.unwrap_or_default().to_owned()
 }
 
+#[cfg(feature = "aws")]
 fn preferences(p: &Preferences) -> cfn::StackSetOperationPreferences {
     cfn::StackSetOperationPreferences::builder()
         .max_concurrent_percentage(p.max_concurrent_percentage as i32)
@@ -112,6 +119,7 @@ fn preferences(p: &Preferences) -> cfn::StackSetOperationPreferences {
         .build()
 }
 
+#[cfg(feature = "aws")]
 fn deployment_targets(t: &Targets) -> Option<cfn::DeploymentTargets> {
     if t.organizational_units.is_empty() {
         return None;
@@ -123,11 +131,13 @@ fn deployment_targets(t: &Targets) -> Option<cfn::DeploymentTargets> {
     Some(b.build())
 }
 
+#[cfg(feature = "aws")]
 /// Self-managed targets are plain accounts; service-managed ones are DeploymentTargets.
 fn accounts(t: &Targets) -> Option<Vec<String>> {
     t.organizational_units.is_empty().then(|| t.accounts.clone())
 }
 
+#[cfg(feature = "aws")]
 impl Sdk<'_> {
     fn tags(tags: &[(String, String)]) -> Vec<cfn::Tag> {
         tags.iter().map(|(k, v)| cfn::Tag::builder().key(k).value(v).build()).collect()
@@ -146,6 +156,7 @@ impl Sdk<'_> {
     }
 }
 
+#[cfg(feature = "aws")]
 impl StackSets for Sdk<'_> {
     async fn describe_stack_set(&self, name: &str) -> Result<Option<StackSetInfo>, AwsError> {
         let answer = match self.cfn.describe_stack_set().stack_set_name(name).call_as(self.call_as.clone()).send().await {

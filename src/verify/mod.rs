@@ -9,6 +9,7 @@
 
 pub mod checks;
 pub mod facts;
+#[cfg(feature = "aws")]
 pub mod gather;
 pub mod render;
 

@@ -153,6 +153,7 @@ fn json_is_versioned_and_the_table_prints_fixes() {
     assert!(table.contains("FAIL  cloudtrail") && table.contains("fix: set `cloudtrail.mode: trail`"), "{table}");
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn policy_documents_are_read_for_bedrock_invoke() {
     use super::gather::allows_bedrock;

@@ -113,7 +113,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn state(p: &PrincipalRow) -> String {
+/// The STATE column of `quota status` (also the console's Users page).
+pub fn state(p: &PrincipalRow) -> String {
     let mut parts = Vec::new();
     if let Some(b) = &p.block {
         parts.push(format!("blocked until {}", b.until));
@@ -168,6 +169,29 @@ pub fn render_status(v: &StatusView) -> String {
     out
 }
 
+/// `quota status --format json`: the same view as data, numbers in the quota unit (the
+/// console's CSV export holds the same figures).
+pub fn status_json(v: &StatusView) -> Value {
+    let unit = match v.unit {
+        QuotaUnit::Tokens => "tokens",
+        QuotaUnit::Usd => "usd",
+    };
+    let principals: Vec<Value> = v
+        .principals
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name, "today": p.day, "daily_limit": p.day_limit, "this_month": p.month, "monthly_limit": p.month_limit,
+                "state": state(p),
+                "block": p.block.as_ref().map(|b| serde_json::json!({"until": b.until, "reason": b.reason, "blocked_by": b.blocked_by, "blocked_at": b.blocked_at, "mechanism": b.target.mechanism()})),
+                "protected_by": p.protected,
+            })
+        })
+        .collect();
+    let teams: Vec<Value> = v.teams.iter().map(|t| serde_json::json!({"name": t.name, "this_month": t.month, "monthly_limit": t.limit, "members": t.members})).collect();
+    serde_json::json!({"unit": unit, "time_zone": v.time_zone, "day": v.day, "month": v.month, "principals": principals, "teams": teams})
+}
+
 pub fn render_audit(entries: &[AuditEntry]) -> String {
     if entries.is_empty() {
         return "no audit entries\n".into();
@@ -207,6 +231,24 @@ mod tests {
         q.overrides.insert("raj".into(), crate::config::QuotaOverride { daily_limit: Some(50.0), monthly_limit: None });
         assert_eq!(limits_for(&q, "raj"), (Some(50.0), Some(100.0)));
         assert_eq!(limits_for(&q, "ann"), (Some(10.0), Some(100.0)));
+    }
+
+    #[test]
+    fn status_json_has_the_table_figures() {
+        let v = StatusView {
+            unit: QuotaUnit::Tokens,
+            time_zone: "UTC".into(),
+            day: "2026-12-02".into(),
+            month: "2026-12".into(),
+            principals: vec![PrincipalRow { name: "ann".into(), day: 150.0, month: 150.0, day_limit: Some(100.0), month_limit: None, block: None, protected: None }],
+            teams: vec![TeamRow { name: "ml".into(), month: 150.0, limit: Some(1000.0), members: vec!["ann".into()] }],
+        };
+        let j = status_json(&v);
+        assert_eq!(j["principals"][0]["state"], "over limit");
+        assert_eq!(j["principals"][0]["today"], 150.0);
+        assert_eq!(j["principals"][0]["monthly_limit"], Value::Null);
+        assert_eq!(j["teams"][0]["members"][0], "ann");
+        assert_eq!(j["unit"], "tokens");
     }
 
     #[test]

@@ -29,8 +29,9 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// A stacked bar chart: one bar per category (day), one segment per series (model).
-fn stacked_bars(id: &str, title: &str, categories: &[String], series: &[(String, Vec<f64>)], fmt: impl Fn(f64) -> String) -> String {
+/// A stacked bar chart: one bar per category (day), one segment per series (model). Also drawn
+/// by the console (`serve`), so both show consumption the same way.
+pub fn stacked_bars(id: &str, title: &str, categories: &[String], series: &[(String, Vec<f64>)], fmt: impl Fn(f64) -> String) -> String {
     let (w, h, left, bottom, top) = (720.0, 260.0, 80.0, 40.0, 20.0);
     let plot_h = h - bottom - top;
     let totals: Vec<f64> = (0..categories.len()).map(|i| series.iter().map(|(_, v)| v[i]).sum()).collect();
@@ -99,7 +100,7 @@ fn short(id: &str) -> String {
 }
 
 /// (days, per-model series) of one day-row value.
-fn per_day(r: &Report, value: impl Fn(&crate::report::model::DayRow) -> f64) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+pub fn per_day(r: &Report, value: impl Fn(&crate::report::model::DayRow) -> f64) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
     let days: Vec<String> = r.days.iter().map(|d| d.date.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut by_model: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for d in &r.days {
