@@ -51,7 +51,6 @@ CHROMIUM_FLAGS = _load("bw_browser_conftest", REPO / "tests" / "browser" / "conf
 REGION = "eu-central-1"
 STACK = "bedrock-quotas-eu-central-1"
 CONFIG = str(REPO / "examples" / "quotas.yaml")
-POLICY = "bedrock-watch-quota-block"
 TAG = [{"Key": "bedrock-watch-quota", "Value": "managed"}]
 TZ = ZoneInfo("Europe/Berlin")  # quotas.time_zone of examples/quotas.yaml
 HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -72,7 +71,8 @@ def deployed(reset, bw, aws):
     res = bw("synth", "--config", CONFIG, "--stdout", "--format", "json")
     assert res.returncode == 0, res.stderr
     template = json.loads(res.stdout)
-    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable", "AlertTopic")}
+    resources = {k: template["Resources"][k] for k in ("EncryptionKey", "QuotaUsageTable", "QuotaAuditTable", "AlertTopic",
+                                                       "QuotaBlockPolicy", "QuotaSessionBlockPolicy")}
     resources["InvocationLogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/aws/bedrock/modelinvocations", "RetentionInDays": 30}}
     cf = aws("cloudformation", REGION)
     cf.create_stack(StackName=STACK, TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}))
@@ -80,7 +80,14 @@ def deployed(reset, bw, aws):
     iam = aws("iam", REGION)
     for user in ("alice", "bob"):
         iam.create_user(UserName=user, Tags=TAG)
-    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"]}
+    return {"usage": tables["QuotaUsageTable"], "audit": tables["QuotaAuditTable"], "block_policy": tables["QuotaBlockPolicy"]}
+
+
+def attached(aws, user):
+    """The managed policies attached to `user`; a block never writes an inline policy."""
+    iam = aws("iam", REGION)
+    assert iam.list_user_policies(UserName=user)["PolicyNames"] == [], "no inline policy is written"
+    return [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
 
 
 def _seed_usage(aws, table):
@@ -230,7 +237,7 @@ def _refusals(srv, aws, deployed):
         assert status == 403 and "CSRF" in body
     # A GET cannot change state either: /action is POST only.
     assert http(srv.url + "/action?action=block&principal=bob&until=2h&reason=x", cookie=cookie)[0] == 405
-    assert aws("iam", REGION).list_user_policies(UserName="bob")["PolicyNames"] == []
+    assert attached(aws, "bob") == []
     assert audit(aws, deployed["audit"]) == before
     # A DNS-rebinding page would send its own host name: refused.
     req = urllib.request.Request(srv.url + "/users", headers={"Host": "evil.example", "Cookie": cookie})
@@ -298,11 +305,13 @@ def _browse(srv, aws, bw, deployed, operator, adapter):
             page.fill("#block input[name=reason]", "runaway notebook (console)")
             page.click("#block button")
             assert "Block alice from Bedrock" in page.inner_text(".confirm")
-            assert aws("iam", REGION).list_user_policies(UserName="alice")["PolicyNames"] == []  # not before confirming
+            assert attached(aws, "alice") == []  # not before confirming
             shot(page, "confirm")
             page.click("#confirm button")
             assert "blocked alice until" in page.inner_text(".notice") and operator in page.inner_text(".notice")
-            doc = aws("iam", REGION).get_user_policy(UserName="alice", PolicyName=POLICY)["PolicyDocument"]
+            # The stack's fixed deny policy is attached; nothing else is written (issue 17).
+            assert attached(aws, "alice") == [deployed["block_policy"]]
+            doc = aws("iam", REGION).get_policy_version(PolicyArn=deployed["block_policy"], VersionId="v1")["PolicyVersion"]["Document"]
             assert doc["Statement"][0]["Effect"] == "Deny" and "bedrock:InvokeModel" in doc["Statement"][0]["Action"]
             trail = audit(aws, deployed["audit"])
             assert [(a["action"]["S"], a["principal"]["S"], a["actor"]["S"], a["result"]["S"], a["reason"]["S"]) for a in trail] == [
@@ -318,7 +327,7 @@ def _browse(srv, aws, bw, deployed, operator, adapter):
             assert "Unblock alice now?" in page.inner_text(".confirm")
             page.click("#confirm button")
             assert "unblocked alice" in page.inner_text(".notice")
-            assert aws("iam", REGION).list_user_policies(UserName="alice")["PolicyNames"] == []
+            assert attached(aws, "alice") == []
             assert [a["action"]["S"] for a in audit(aws, deployed["audit"])] == ["block", "unblock"]
             status, _, body = http(srv.url + "/audit.csv", cookie=f"bw_console={srv.token}")
             assert status == 200

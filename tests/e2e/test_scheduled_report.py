@@ -146,7 +146,7 @@ def test_the_example_deploys_with_its_function_and_schedule(bw, aws, reset, tmp_
     lam = aws("lambda")
     [name] = [f["FunctionName"] for f in lam.list_functions()["Functions"] if "ScheduledReportFunction" in f["FunctionName"]]
     conf = lam.get_function(FunctionName=name)["Configuration"]
-    assert (conf["Runtime"], conf["Handler"], conf["Timeout"], conf["MemorySize"]) == ("python3.12", "index.handler", 900, 256)
+    assert (conf["Runtime"], conf["Handler"], conf["Timeout"], conf["MemorySize"]) == ("python3.14", "index.handler", 900, 256)  # PYTHON_RUNTIME in src/lambda
     # moto does not echo LoggingConfig; the function's own log group exists through the Logs API.
     fn_group = f"/bedrock-watch/{stack}/ScheduledReportFunction"
     groups = aws("logs").describe_log_groups(logGroupNamePrefix=fn_group)["logGroups"]
