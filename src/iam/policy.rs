@@ -107,20 +107,6 @@ pub const KMS_KEY_POLICY_SELF: WildcardResource = WildcardResource {
     reason: "in a KMS key policy, Resource \"*\" refers to the key the policy is attached to, not to all keys",
 };
 
-/// The scheduled report reads `AWS/Bedrock` metrics like `bedrock-watch report` does.
-pub const CLOUDWATCH_METRIC_READ_API: WildcardResource = WildcardResource {
-    name: "cloudwatch-metric-reads",
-    actions: crate::iam::actions::CLOUDWATCH_METRIC_READS,
-    reason: "CloudWatch metrics have no ARN: cloudwatch:GetMetricData and cloudwatch:ListMetrics support no resource-level permissions (the scheduled report reads only the AWS/Bedrock namespace)",
-};
-
-/// The scheduled report fetches the results of the query it started on the invocation log group.
-pub const LOGS_QUERY_RESULTS_API: WildcardResource = WildcardResource {
-    name: "logs-insights-query-results",
-    actions: crate::iam::actions::LOGS_QUERY_RESULTS,
-    reason: "a Logs Insights query id is not a resource: logs:GetQueryResults supports no resource-level permissions; logs:StartQuery, which decides what is read, is scoped to the invocation log group",
-};
-
 /// `bedrock:CallWithBearerToken` authorizes the use of an API key as such; it has no resource
 /// type, so it can only be granted on `*` (AWS's own SCP example denies it on `*`). Which models
 /// the key reaches is still decided by the invoke statements.
@@ -131,7 +117,9 @@ pub const BEDROCK_BEARER_TOKEN_API: WildcardResource = WildcardResource {
 };
 
 /// CloudWatch's ListMetrics/GetMetricData and Logs Insights' GetQueryResults/StopQuery have no
-/// resource-level permissions; `report` and the dashboards need them.
+/// resource-level permissions; `report`, the admin permission set and the scheduled report need
+/// them (metrics have no ARN; a query id is not a resource, and logs:StartQuery, which decides
+/// what is read, stays scoped to the invocation log group).
 pub const MONITORING_READ_API: WildcardResource = WildcardResource {
     name: "monitoring-read-api",
     actions: &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData", "logs:GetQueryResults", "logs:StopQuery"],
@@ -139,7 +127,7 @@ pub const MONITORING_READ_API: WildcardResource = WildcardResource {
 };
 
 /// Every wildcard-resource exception the tool may write.
-pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &CLOUDWATCH_METRIC_READ_API, &LOGS_QUERY_RESULTS_API, &BEDROCK_BEARER_TOKEN_API, &MONITORING_READ_API];
+pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &BEDROCK_BEARER_TOKEN_API, &MONITORING_READ_API];
 
 /// Resources the stack acts on but does not create: the IAM principals and permission sets the
 /// quota functions block and unblock. Their ARNs are scoped by path, tag or config, never `*`.

@@ -17,7 +17,7 @@ use crate::cfn::{CfnError, Map, Pseudo, Sub, Template, Value};
 use crate::config::reports::{Frequency, ReportSchedule};
 use crate::config::Config;
 use crate::iam::actions::{CLOUDWATCH_METRIC_READS, KMS_USE_KEY, LOGS_QUERY_RESULTS, LOGS_START_QUERY, SES_SEND_EMAIL, SNS_PUBLISH};
-use crate::iam::policy::{CLOUDWATCH_METRIC_READ_API, LOGS_QUERY_RESULTS_API};
+use crate::iam::policy::MONITORING_READ_API;
 use crate::iam::Statement;
 use crate::kms::KeyRef;
 use crate::lambda::{Function, FunctionRef};
@@ -91,9 +91,9 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
     .memory(256)
     .log_retention(Retention::days(config.logging.retention_days)?)
     .log_encryption_key(key)
-    .permit(Statement::on_any_resource(&CLOUDWATCH_METRIC_READ_API, CLOUDWATCH_METRIC_READS))
+    .permit(Statement::on_any_resource(&MONITORING_READ_API, CLOUDWATCH_METRIC_READS))
     .permit(Statement::allow(LOGS_START_QUERY, vec![log_group.arn()]))
-    .permit(Statement::on_any_resource(&LOGS_QUERY_RESULTS_API, LOGS_QUERY_RESULTS))
+    .permit(Statement::on_any_resource(&MONITORING_READ_API, LOGS_QUERY_RESULTS))
     .permit(Statement::allow(KMS_USE_KEY, vec![key.arn()]))
     .checkov_skip("CKV_AWS_116", "invoked by EventBridge Scheduler, which retries; a failed run is logged and the next period's report follows")
     .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
