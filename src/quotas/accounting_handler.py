@@ -27,8 +27,9 @@ def _claim_and_notify(key, flag, event, subject, lines, principal, summary):
     return True
 
 
-def evaluate_period(principal, arn, sk, limit, at, summary):
-    """Warning or limit for one principal and period (DAY#... or MONTH#...)."""
+def evaluate_period(principal, arn, sk, limit, at, summary, records=()):
+    """Warning or limit for one principal and period (DAY#... or MONTH#...); ``records`` are the
+    batch's records of that principal and period (they date the call that reached the limit)."""
     if limit is None:
         return
     key = principal_key(principal, sk)
@@ -55,7 +56,7 @@ def evaluate_period(principal, arn, sk, limit, at, summary):
                 summary["errors"] += 1
                 release_flag(key, "limit_notified")
             return
-        _block(principal, arn, until, reason, at, summary)
+        _block(principal, arn, until, reason, at, summary, over_limit_call(records, used, limit_d))
         return
     if used >= warn_at and item.get("warned") is None:
         lines = [f"{principal} used {fmt(used)} of its {period} limit {fmt(limit_d)} ({label}),",
@@ -69,7 +70,7 @@ def evaluate_period(principal, arn, sk, limit, at, summary):
                   None, {"used": str(used), "limit": str(limit_d)})
 
 
-def _block(principal, arn, until, reason, at, summary):
+def _block(principal, arn, until, reason, at, summary, over_limit_at=None):
     if until <= at:
         audit("limit", principal, "automatic", reason, iso(until), {"late": True}, result="skipped")
         notify("limit", f"{principal} exceeded a limit of an ended period",
@@ -80,14 +81,14 @@ def _block(principal, arn, until, reason, at, summary):
         notify("limit", f"{principal} reached a limit (protected, not blocked)",
                [f"{reason}.", f"{principal} is protected and is never blocked automatically."], principal)
         return
-    result = block_principal(principal, "automatic", until, reason, arn)
+    result = block_principal(principal, "automatic", until, reason, arn, over_limit_at)
     if result["result"] == "blocked":
         summary["blocks"] += 1
     else:
         summary["errors"] += 1
 
 
-def evaluate_team(team, month, arns, at, summary):
+def evaluate_team(team, month, arns, at, summary, newest=None):
     """Team monthly limit: notify once (alert) or block every unprotected member (block).
     Members are blocked when the limit is first reached (those whose caller ARN is known) and,
     later in the month, when they appear in a batch; once per member and month."""
@@ -127,7 +128,7 @@ def evaluate_team(team, month, arns, at, summary):
             continue
         if until <= at or not claim_flag(principal_key(member, f"MONTH#{month}"), f"team_blocked_{team}", at):
             continue
-        result = block_principal(member, "automatic", until, reason, arn)
+        result = block_principal(member, "automatic", until, reason, arn, (newest or {}).get(member))
         outcome.append(f"{member}: {result['result']}")
         summary["blocks" if result["result"] == "blocked" else "errors"] += 1
     if first:
@@ -178,25 +179,30 @@ def handler(event, context):
             LOG.error("counting %d records of %s failed: %s", len(records), principal, describe_error(exc))
 
     arns = {}
+    newest = {}
     periods = {}
+    in_period = {}
     team_months = set()
     for (principal, day, month), records in groups.items():
         latest = max(records.values(), key=lambda r: r["ts"])
-        arns[principal] = latest["arn"]
+        if principal not in newest or latest["ts"] > newest[principal]:
+            arns[principal], newest[principal] = latest["arn"], latest["ts"]
         periods.setdefault(principal, set()).update({f"DAY#{day}", f"MONTH#{month}"})
+        for sk in (f"DAY#{day}", f"MONTH#{month}"):
+            in_period.setdefault((principal, sk), []).extend(records.values())
         team_months.update((team, month) for team in teams_of(principal))
     for principal, sks in sorted(periods.items()):
         daily, monthly = limits_for(principal)
         for sk in sorted(sks):
             try:
                 evaluate_period(principal, arns[principal], sk, daily if sk.startswith("DAY#") else monthly,
-                                at, summary)
+                                at, summary, in_period.get((principal, sk), ()))
             except Exception as exc:
                 summary["errors"] += 1
                 LOG.error("evaluating %s %s failed: %s", principal, sk, describe_error(exc))
     for team, month in sorted(team_months):
         try:
-            evaluate_team(team, month, arns, at, summary)
+            evaluate_team(team, month, arns, at, summary, newest)
         except Exception as exc:
             summary["errors"] += 1
             LOG.error("evaluating team %s %s failed: %s", team, month, describe_error(exc))

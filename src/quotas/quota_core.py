@@ -41,7 +41,8 @@ Storage (usage table, key ``pk``/``sk``, TTL attribute ``ttl``):
 Audit table: ``pk = AUDIT#YYYY-MM`` (month in the configured time zone), ``sk = <ISO UTC time
 with milliseconds>#<uuid>``, with ``action`` (warn, limit, block, unblock, protect, unprotect,
 reset), ``principal``, ``actor``, ``reason``, ``until``, ``result`` (ok, failed, skipped) and
-``details`` (a JSON string).
+``details`` (a JSON string; an automatic block adds ``over_limit_call_at`` and
+``enforcement_delay_ms``, see ``block_principal``).
 
 Counting. Records of one batch are grouped by principal and period; each group is written by
 one ``TransactWriteItems`` holding a conditional Put of every record's marker and ``ADD``
@@ -355,6 +356,31 @@ def usage_of(item):
         return Decimal(item.get("cost_usd", 0))
     return sum(Decimal(item.get(k, 0)) for k in
                ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"))
+
+
+def record_usage(record):
+    """A parsed record's usage in ``unit`` (what ``usage_of`` sums for the counters)."""
+    if CONFIG.get("unit") == "usd":
+        return record["cost"] or Decimal(0)
+    return Decimal(sum(record["tokens"]))
+
+
+def over_limit_call(records, used, limit):
+    """The time of the call that took usage to ``limit``, among this batch's ``records`` of one
+    principal and period, given ``used`` read after counting them: usage before the batch is
+    ``used`` less the batch, then the records are added in time order until the limit is reached.
+    Usage another batch counted in between only makes the walk stop earlier (the figure is then
+    an upper bound of the delay); if the walk never reaches the limit, the newest call of the
+    batch is taken. None without records."""
+    if not records:
+        return None
+    ordered = sorted(records, key=lambda r: (r["ts"], r["request_id"]))
+    running = used - sum((record_usage(r) for r in ordered), Decimal(0))
+    for r in ordered:
+        running += record_usage(r)
+        if running >= limit:
+            return r["ts"]
+    return ordered[-1]["ts"]
 
 
 def fmt(value):
@@ -839,9 +865,15 @@ def _roll_back_block(principal, key, item, existing, mechanism, target):
         LOG.error("could not roll back the failed block of %s: %s", principal, describe_error(exc))
 
 
-def block_principal(principal, actor, until, reason, arn=None):
+def block_principal(principal, actor, until, reason, arn=None, over_limit_at=None):
     """Blocks ``principal`` until ``until`` (datetime or ISO string); what ``quota block`` does.
-    A longer block in force is kept. Every outcome is audited and notified; never raises."""
+    A longer block in force is kept. Every outcome is audited and notified; never raises.
+
+    ``over_limit_at`` (the time of the call that reached the limit, for automatic blocks) puts
+    ``over_limit_call_at`` and ``enforcement_delay_ms`` in the audit details: the time from that
+    call to the deny being attached, which is log delivery plus this function. IAM's own
+    propagation of the attachment (eventually consistent, usually seconds) comes after it and
+    cannot be observed from here."""
     until_s = str(until)
     try:
         until_s = until if isinstance(until, str) else iso(until)
@@ -872,6 +904,9 @@ def block_principal(principal, actor, until, reason, arn=None):
                 "Block it by hand or protect it explicitly with `bedrock-watch quota protect`."], principal)
         return {"result": "failed", "principal": principal, "error": error}
     details.update({"mechanism": mechanism, "arn": arn})
+    if over_limit_at is not None:
+        details["over_limit_call_at"] = iso_ms(over_limit_at)
+        details["enforcement_delay_ms"] = max(0, int((now() - over_limit_at).total_seconds() * 1000))
     audit("block", principal, actor, reason, item["until"], details)
     notify("block", f"{principal} blocked until {item['until']}",
            [f"{principal} is blocked from Bedrock (invoke and converse) until {item['until']}.",

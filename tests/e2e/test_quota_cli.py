@@ -342,3 +342,93 @@ def test_identity_center_user_without_config_is_refused(stack, bw, aws, monkeypa
     assert r.returncode == 1, r.stderr
     assert "IAM Identity Center user (permission set BedrockDeveloper)" in r.stderr and "identity_center is not configured" in r.stderr
     assert items(aws, stack["usage"]) == before
+
+
+# --- budgets under concurrency, on the emulator's DynamoDB -------------------------------------
+
+def test_concurrent_batches_and_redeliveries_count_every_call_once(stack, bw, aws, monkeypatch, endpoint):
+    """Many Lambda instances (one module each, as separate function instances have) deliver
+    overlapping batches at once through moto's threaded server, with redeliveries of whole earlier
+    batches and duplicates inside batches. What this backs: the conditional markers and ``ADD``
+    counters of a real DynamoDB API (moto's, serialized per operation by .ci/moto_server.py as
+    DynamoDB serializes them) leave every counter equal to a model that sums each requestId once,
+    and the CLI reads the same figures. What it cannot back: DynamoDB's own throttling and
+    TransactionConflict under real contention (tests/python/test_quota_accounting.py injects them)."""
+    import random
+    import threading
+    from collections import defaultdict
+
+    rng = random.Random(20261202)
+    now = datetime.now(UTC)
+    ts = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    people = [f"arn:aws:iam::123456789012:user/{u}" for u in ("alice", "bob")] + \
+        [f"arn:aws:sts::123456789012:assumed-role/support-bot-prod/s{i}" for i in range(3)]
+    instances = [module("accounting", stack, monkeypatch, endpoint) for _ in range(6)]
+    delivered, batches, fresh = {}, [], iter(range(100_000))
+
+    def new_batch():
+        recs = [record(f"c-{next(fresh)}", rng.choice(people), rng.randrange(1, 900), rng.randrange(0, 300), ts)
+                for _ in range(rng.randrange(1, 12))]
+        return recs + rng.sample(recs, min(len(recs), rng.randrange(0, 3)))
+
+    for _ in range(10):
+        wave = [new_batch() if rng.random() < 0.6 or not batches else rng.choice(batches) for _ in range(6)]
+        errors = []
+
+        def run(mod, batch):
+            try:
+                mod.handler(subscription_event(batch), None)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(instances[i], b)) for i, b in enumerate(wave)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        for b in wave:
+            batches.append(b)
+            delivered.update({r["requestId"]: r for r in b})
+
+    model = defaultdict(lambda: [0, 0, 0])
+    for r in delivered.values():
+        who = instances[0].principal_of(r["identity"]["arn"])
+        model[who][0] += 1
+        model[who][1] += r["input"]["inputTokenCount"]
+        model[who][2] += r["output"]["outputTokenCount"]
+    day = f"DAY#{instances[0].day_key(now)}"
+    counted = {}
+    for it in items(aws, stack["usage"]):
+        if it["sk"]["S"] == day and it["pk"]["S"].startswith("PRINCIPAL#"):
+            counted[it["pk"]["S"].removeprefix("PRINCIPAL#")] = [int(it["calls"]["N"]), int(it["input_tokens"]["N"]),
+                                                                int(it["output_tokens"]["N"])]
+    assert counted == {k: v for k, v in model.items()}
+    markers = [it for it in items(aws, stack["usage"]) if it["pk"]["S"].startswith("REQUEST#")]
+    assert len(markers) == len(delivered)
+    r = quota(bw, "status", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    today = {p["name"]: p["today"] for p in json.loads(r.stdout)["principals"]}
+    for who, (_calls, inp, out) in model.items():
+        assert today[who] == inp + out, who
+
+
+def test_a_block_records_its_enforcement_delay(stack, bw, aws, monkeypatch, endpoint):
+    """The function's part of the enforcement delay, measured on the emulator with the real
+    clock: from the call that reached the limit (its log timestamp) to the deny being attached.
+    Log delivery (minutes in AWS) and IAM propagation (seconds) come before and after it; the
+    README says how the three add up."""
+    now = datetime.now(UTC)
+    ts = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    acc = module("accounting", stack, monkeypatch, endpoint)
+    arn = "arn:aws:iam::123456789012:user/bob"
+    summary = acc.handler(subscription_event([record("late-1", arn, 1_500_000, 0, ts),
+                                              record("late-2", arn, 600_000, 0, ts)]), None)
+    assert summary["blocks"] == 1, summary
+    [entry] = [a for a in audit_items(aws, stack["audit"]) if a["action"]["S"] == "block"]
+    details = json.loads(entry["details"]["S"])
+    assert details["over_limit_call_at"] == ts
+    delay = details["enforcement_delay_ms"]
+    assert isinstance(delay, int) and delay >= 0
+    assert stack["block_policy"] in attached(aws("iam", REGION), user="bob")
+    print(f"\nfunction part of the enforcement delay on the emulator: {delay} ms")

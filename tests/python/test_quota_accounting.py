@@ -446,6 +446,44 @@ def test_block_mode_attaches_a_deny_policy_to_an_iam_user(qaws):
     assert mod.handler(subscription_event([record("b-2", user_arn("legacy-script", "/ops/"), TS, inp=5)]), None)["blocks"] == 0
 
 
+def test_block_audit_dates_the_call_that_reached_the_limit_and_the_delay_to_the_deny(qaws):
+    """The limit is 1,000 tokens; 600 were counted before. In the next batch (out of order) the
+    call at 10:05 takes usage to 1,000, so the delay is measured from it (NOW is 12:00), not from
+    the batch's first or newest call."""
+    qaws["iam"].create_user(UserName="dana")
+    mod = accounting(mode="block", daily_limit=1000.0)
+    mod.handler(subscription_event([record("d-0", user_arn("dana"), "2026-11-20T09:00:00Z", inp=600)]), None)
+    assert audits(qaws, "block") == []
+    batch = [record("d-3", user_arn("dana"), "2026-11-20T10:30:00Z", inp=50),
+             record("d-1", user_arn("dana"), "2026-11-20T10:00:00Z", inp=300),
+             record("d-2", user_arn("dana"), "2026-11-20T10:05:00Z", inp=100)]
+    assert mod.handler(subscription_event(batch), None)["blocks"] == 1
+    [entry] = audits(qaws, "block")
+    details = json.loads(entry["details"])
+    assert details["over_limit_call_at"] == "2026-11-20T10:05:00.000Z"
+    assert details["enforcement_delay_ms"] == (115 * 60) * 1000
+    # A manual block (quota block, the reset function) names no call: no delay is claimed.
+    qaws["iam"].create_user(UserName="erin")
+    mod.block_principal("erin", "operator", "2026-11-21T00:00:00Z", "by hand", user_arn("erin"))
+    manual = [json.loads(e["details"]) for e in audits(qaws, "block") if e["principal"] == "erin"]
+    assert manual and all("enforcement_delay_ms" not in d for d in manual)
+
+
+def test_over_limit_call_falls_back_to_the_newest_call_when_another_batch_counted_in_between():
+    mod = accounting(unit="tokens")
+    recs = [{"ts": utc("2026-11-20T10:00:00Z"), "request_id": "a", "tokens": (10, 0, 0, 0), "cost": None},
+            {"ts": utc("2026-11-20T10:10:00Z"), "request_id": "b", "tokens": (10, 0, 0, 0), "cost": None}]
+    # usage read after counting: 20 from this batch on top of 0 -> the limit 15 is reached by "b"
+    assert mod.over_limit_call(recs, Decimal(20), Decimal(15)) == utc("2026-11-20T10:10:00Z")
+    assert mod.over_limit_call(recs, Decimal(20), Decimal(5)) == utc("2026-11-20T10:00:00Z")
+    # A concurrent batch's usage is in the figure but not in these records: the walk starts
+    # higher and dates the first record (the limit was reached by then at the latest).
+    assert mod.over_limit_call(recs, Decimal(100), Decimal(50)) == utc("2026-11-20T10:00:00Z")
+    # Never reached by the walk (a read older than the batch): the newest call.
+    assert mod.over_limit_call(recs, Decimal(10), Decimal(50)) == utc("2026-11-20T10:10:00Z")
+    assert mod.over_limit_call([], Decimal(10), Decimal(5)) is None
+
+
 def test_monthly_limit_blocks_until_the_next_local_month(qaws):
     qaws["iam"].create_user(UserName="bob")
     mod = accounting(mode="block", daily_limit=None, monthly_limit=1000.0,

@@ -192,6 +192,15 @@ pub fn status_json(v: &StatusView) -> Value {
     serde_json::json!({"unit": unit, "time_zone": v.time_zone, "day": v.day, "month": v.month, "principals": principals, "teams": teams})
 }
 
+/// A delay in milliseconds as an operator reads it: `850 ms`, `4.2 s`, `3 min 5 s`.
+fn delay_text(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
 pub fn render_audit(entries: &[AuditEntry]) -> String {
     if entries.is_empty() {
         return "no audit entries\n".into();
@@ -203,7 +212,12 @@ pub fn render_audit(entries: &[AuditEntry]) -> String {
                 let err = e.details.get("error").and_then(Value::as_str).unwrap_or("");
                 format!("{} (error: {err})", e.reason)
             } else {
-                e.reason.clone()
+                match e.details.get("enforcement_delay_ms").and_then(Value::as_u64) {
+                    // Automatic blocks say how long the over-limit call ran free: log delivery
+                    // plus the function (IAM's own propagation comes after; see README Quotas).
+                    Some(ms) => format!("{} (deny attached {} after the call)", e.reason, delay_text(ms)),
+                    None => e.reason.clone(),
+                }
             };
             vec![e.at.clone(), e.action.clone(), e.principal.clone(), e.result.clone(), e.actor.clone(), e.until.clone().unwrap_or_else(|| "-".into()), reason]
         })
@@ -223,6 +237,20 @@ mod tests {
         assert_eq!(usage_of(Some(&item), QuotaUnit::Usd), Ok(0.001234567891));
         assert_eq!(usage_of(None, QuotaUnit::Tokens), Ok(0.0));
         assert!(usage_of(Some(&json!({"input_tokens": "lots"})), QuotaUnit::Tokens).unwrap_err().contains("input_tokens"));
+    }
+
+    #[test]
+    fn audit_shows_the_enforcement_delay_of_automatic_blocks() {
+        let entry = |details: Value| {
+            AuditEntry::from_json(&json!({"pk": "AUDIT#2026-12", "sk": "2026-12-01T20:00:00.000Z#id", "action": "block",
+                "principal": "bob", "actor": "automatic", "reason": "day limit reached", "result": "ok",
+                "details": details.to_string()}))
+        };
+        let out = render_audit(&[entry(json!({"enforcement_delay_ms": 183_250})), entry(json!({"enforcement_delay_ms": 850})), entry(json!({}))]);
+        assert!(out.contains("day limit reached (deny attached 3 min 3 s after the call)"), "{out}");
+        assert!(out.contains("day limit reached (deny attached 850 ms after the call)"), "{out}");
+        assert_eq!(out.matches("deny attached").count(), 2, "a block without a measured call claims no delay: {out}");
+        assert_eq!(delay_text(4_200), "4.2 s");
     }
 
     #[test]
