@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-pub const TABLE_DATE: &str = "2026-11-22";
+pub const TABLE_DATE: jiff::civil::Date = jiff::civil::date(2026, 11, 22);
 pub const TABLE_SOURCE: &str = "https://aws.amazon.com/bedrock/pricing/ (on-demand, US East (N. Virginia)), cross-checked with published third-party summaries of the same page";
 
 /// USD per 1,000 tokens of each kind.
@@ -22,21 +22,52 @@ pub struct Price {
     /// Cache writes; when absent, charged like input.
     #[serde(default)]
     pub cache_write: Option<f64>,
+    /// The date this price was taken from its source (`YYYY-MM-DD`). Built-in prices carry
+    /// [`TABLE_DATE`]; a config override without it is "undated", and `prices --check` fails on it.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "as_of_serde")]
+    #[schemars(with = "Option<String>")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+/// `as_of` as a `YYYY-MM-DD` string.
+mod as_of_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::civil::Date>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
+        super::parse_as_of(&text).map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parses an `as_of` date; the error names the field and the expected form.
+pub fn parse_as_of(text: &str) -> Result<jiff::civil::Date, String> {
+    let bad = || format!("as_of: `{text}` is not a date; expected YYYY-MM-DD, e.g. 2026-11-22");
+    if text.len() != 10 {
+        return Err(bad());
+    }
+    text.parse::<jiff::civil::Date>().map_err(|_| bad())
 }
 
 impl Price {
     const fn new(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: None, cache_write: None }
+        Price { input, output, cache_read: None, cache_write: None, as_of: Some(TABLE_DATE) }
     }
 
     /// Anthropic prompt caching: writes cost 1.25 × input, reads 0.1 × input.
     const fn anthropic(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: Some(input * 0.1), cache_write: Some(input * 1.25) }
+        Price { input, output, cache_read: Some(input * 0.1), cache_write: Some(input * 1.25), as_of: Some(TABLE_DATE) }
     }
 
     /// Amazon Nova prompt caching: reads cost a quarter of input, writes nothing extra.
     const fn nova(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: Some(input * 0.25), cache_write: Some(0.0) }
+        Price { input, output, cache_read: Some(input * 0.25), cache_write: Some(0.0), as_of: Some(TABLE_DATE) }
     }
 
     pub fn cache_read(&self) -> f64 {
@@ -62,6 +93,7 @@ impl Price {
             output: self.output * factor,
             cache_read: self.cache_read.map(|p| p * factor),
             cache_write: self.cache_write.map(|p| p * factor),
+            as_of: self.as_of,
         }
     }
 }
@@ -75,7 +107,9 @@ pub struct Tokens {
     pub cache_write: u64,
 }
 
-/// The built-in table: model id → price, us-east-1 on-demand.
+/// The built-in table: model id → price, us-east-1 on-demand. Every entry's `as_of` is set (the
+/// constructors give [`TABLE_DATE`]; an entry re-checked later can say `Price { as_of: .. }`), and
+/// its source is [`BUILT_IN_SOURCES`]'s entry for the model, else [`TABLE_SOURCE`].
 pub const BUILT_IN: &[(&str, Price)] = &[
     ("anthropic.claude-opus-4-1-20250805-v1:0", Price::anthropic(0.015, 0.075)),
     ("anthropic.claude-opus-4-20250514-v1:0", Price::anthropic(0.015, 0.075)),
@@ -110,6 +144,57 @@ pub const BUILT_IN: &[(&str, Price)] = &[
     ("cohere.embed-english-v3", Price::new(0.0001, 0.0)),
     ("cohere.embed-multilingual-v3", Price::new(0.0001, 0.0)),
 ];
+
+/// Model id → source, for built-in entries taken from somewhere other than [`TABLE_SOURCE`].
+pub const BUILT_IN_SOURCES: &[(&str, &str)] = &[];
+
+/// Where a price in effect comes from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PriceRow {
+    pub model: String,
+    /// The region the row applies in (a regional price), or the region asked for.
+    pub region: String,
+    /// USD per 1,000 tokens, discount applied.
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: f64,
+    pub cache_write: f64,
+    /// `built-in: <url>`, `config: pricing.models`, `config: pricing.regions.<region>`.
+    pub source: String,
+    /// `None`: an undated config override.
+    #[serde(serialize_with = "row_date")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+fn row_date<S: serde::Serializer>(d: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&d.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+impl PriceRow {
+    /// Days between `as_of` and `today`; `None` when undated.
+    pub fn age_days(&self, today: jiff::civil::Date) -> Option<i64> {
+        let d = self.as_of?;
+        Some(i64::from((today - d).get_days()))
+    }
+
+    /// Why this price is stale against `max_age_days`, or `None` when fresh.
+    pub fn staleness(&self, today: jiff::civil::Date, max_age_days: u32) -> Option<String> {
+        match self.age_days(today) {
+            None => Some(format!("{} ({}, {}): no as_of date", self.model, self.region, self.source)),
+            Some(age) if age > i64::from(max_age_days) => Some(format!(
+                "{} ({}, {}): as of {}, {age} days old (limit {max_age_days})",
+                self.model,
+                self.region,
+                self.source,
+                self.as_of.map(|d| d.to_string()).unwrap_or_default()
+            )),
+            Some(_) => None,
+        }
+    }
+}
 
 /// Geographic prefixes of cross-region inference profiles (`us.anthropic...`).
 const PROFILE_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au."];
@@ -163,6 +248,39 @@ impl<'a> PriceTable<'a> {
     pub fn knows(&self, model_id: &str) -> bool {
         let id = base_model_id(model_id);
         self.global(model_id).is_some() || self.global(id).is_some() || self.regional.values().any(|m| m.contains_key(model_id) || m.contains_key(id))
+    }
+
+    /// Every price in effect in `region`, sorted by model id, with its source and date.
+    pub fn rows(&self, region: &str) -> Vec<PriceRow> {
+        let mut ids: Vec<&str> = self.model_ids().collect();
+        if let Some(r) = self.regional.get(region) {
+            ids.extend(r.keys().map(String::as_str));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .filter_map(|id| {
+                let p = self.price(id, region)?;
+                let source = if self.regional.get(region).is_some_and(|m| m.contains_key(id) || m.contains_key(base_model_id(id))) {
+                    format!("config: pricing.regions.{region}")
+                } else if self.overrides.contains_key(id) {
+                    "config: pricing.models".to_owned()
+                } else {
+                    let s = BUILT_IN_SOURCES.iter().find(|(m, _)| *m == id).map_or(TABLE_SOURCE, |(_, s)| *s);
+                    format!("built-in: {s}")
+                };
+                Some(PriceRow {
+                    model: id.to_owned(),
+                    region: region.to_owned(),
+                    input: p.input,
+                    output: p.output,
+                    cache_read: p.cache_read(),
+                    cache_write: p.cache_write(),
+                    source,
+                    as_of: p.as_of,
+                })
+            })
+            .collect()
     }
 
     /// Every priced model id, sorted.
@@ -385,7 +503,7 @@ mod tests {
     #[test]
     fn overrides_regions_and_discounts() {
         let mut o = BTreeMap::new();
-        o.insert("custom.my-model".to_owned(), Price { input: 0.01, output: 0.02, cache_read: None, cache_write: None });
+        o.insert("custom.my-model".to_owned(), Price { input: 0.01, output: 0.02, cache_read: None, cache_write: None, as_of: None });
         let mut eu = BTreeMap::new();
         eu.insert("amazon.nova-pro-v1:0".to_owned(), Price::new(0.001, 0.004));
         let mut regional = BTreeMap::new();

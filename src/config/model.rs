@@ -338,11 +338,21 @@ pub struct PricingSettings {
     pub regions: BTreeMap<String, BTreeMap<String, crate::bedrock::pricing::Price>>,
     /// Negotiated discount applied to every price, 0-100.
     pub discount_percent: f64,
+    /// `prices --check` fails on any price whose `as_of` is older than this many days (or has
+    /// none). Default 180.
+    pub max_age_days: Option<u32>,
 }
 
 impl PricingSettings {
     pub fn table(&self) -> crate::bedrock::pricing::PriceTable<'_> {
         crate::bedrock::pricing::PriceTable::new(&self.models, &self.regions, self.discount_percent)
+    }
+
+    /// Default of `max_age_days`.
+    pub const DEFAULT_MAX_AGE_DAYS: u32 = 180;
+
+    pub fn max_age_days(&self) -> u32 {
+        self.max_age_days.unwrap_or(Self::DEFAULT_MAX_AGE_DAYS)
     }
 }
 

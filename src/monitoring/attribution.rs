@@ -213,7 +213,7 @@ mod tests {
 
         let mut many = Config::default();
         for i in 0..300 {
-            many.pricing.models.insert(format!("vendor.model-{i:03}-v1:0"), Price { input: 0.001 * f64::from(i % 3 + 1), output: 0.005, cache_read: None, cache_write: None });
+            many.pricing.models.insert(format!("vendor.model-{i:03}-v1:0"), Price { input: 0.001 * f64::from(i % 3 + 1), output: 0.005, cache_read: None, cache_write: None, as_of: None });
         }
         let (name, text) = per_user(&many);
         assert!(name.ends_with("(priced by bedrock-watch report)"), "{name}");
