@@ -37,6 +37,26 @@ impl Aws {
         Aws { config, region, profile, endpoint }
     }
 
+    /// The same credentials and settings in another region.
+    pub fn in_region(&self, region: &str) -> Aws {
+        let config = self.config.to_builder().region(Region::new(region.to_owned())).build();
+        Aws { config, region: region.to_owned(), ..self.clone() }
+    }
+
+    /// The same configuration acting as `role_arn` (STS AssumeRole): how `org audit` reads a
+    /// member account. The temporary credentials are used as they are (no refresh): an audit
+    /// reads for seconds and the session lasts an hour.
+    pub async fn assume(&self, role_arn: &str, session_name: &str) -> Result<Aws, AwsError> {
+        use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+        let resp = self.sts().assume_role().role_arn(role_arn).role_session_name(session_name).send().await.map_err(|e| self.error("AssumeRole", e))?;
+        let Some(c) = resp.credentials() else {
+            return Err(AwsError::NoCredentials { profile: self.profile_label(), detail: format!("AssumeRole {role_arn} returned no credentials") });
+        };
+        let creds = Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "bedrock-watch-assume-role");
+        let config = self.config.to_builder().credentials_provider(SharedCredentialsProvider::new(creds)).build();
+        Ok(Aws { config, ..self.clone() })
+    }
+
     /// Resolves credentials now, so that a missing or expired login is reported before any
     /// work starts, naming the profile and how to log in.
     pub async fn check_credentials(&self) -> Result<(), AwsError> {

@@ -40,7 +40,7 @@ fn short(text: &str) -> String {
     text[..end].to_owned()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -98,7 +98,7 @@ async fn stack_resources(aws: &Aws, config: &Config) -> Result<StackResources, V
     })
 }
 
-async fn logging_config(aws: &Aws) -> Result<Option<LoggingConfig>, AwsError> {
+pub(crate) async fn logging_config(aws: &Aws) -> Result<Option<LoggingConfig>, AwsError> {
     let client = aws_sdk_bedrock::Client::new(&aws.config);
     let resp = client.get_model_invocation_logging_configuration().send().await.map_err(|e| aws.error("GetModelInvocationLoggingConfiguration", e))?;
     let Some(c) = resp.logging_config() else { return Ok(None) };
@@ -117,7 +117,7 @@ fn datetime(ms: i64) -> DateTime {
     DateTime::from_millis(ms)
 }
 
-async fn delivery_failures(aws: &Aws, start_ms: i64, end_ms: i64) -> Result<Option<f64>, AwsError> {
+pub(crate) async fn delivery_failures(aws: &Aws, start_ms: i64, end_ms: i64) -> Result<Option<f64>, AwsError> {
     use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
     let period = (((end_ms - start_ms) / 1000).max(60) as i32 / 60) * 60;
     let mut req = aws.cloudwatch().get_metric_data().start_time(datetime(start_ms)).end_time(datetime(end_ms));
