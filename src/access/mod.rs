@@ -187,13 +187,10 @@ mod tests {
     #[cfg(feature = "aws")]
     mod recorded {
         use super::*;
-        use crate::aws::sdk_replay::{aws as replay, event, sent};
+        use crate::aws::sdk_replay::{aws as replay, event, run, sent};
 
         const XML: &str = "text/xml";
 
-        fn run<F: std::future::Future>(f: F) -> F::Output {
-            crate::aws::runtime().unwrap().block_on(f)
-        }
 
         #[test]
         fn create_returns_the_secret_once_with_its_expiry() {

@@ -175,6 +175,11 @@ pub(crate) mod replay {
         (Aws { config, region: region.to_owned(), profile: None, endpoint: None }, client)
     }
 
+    /// Runs one recorded exchange to completion.
+    pub(crate) fn run<F: std::future::Future>(f: F) -> F::Output {
+        crate::aws::runtime().unwrap().block_on(f)
+    }
+
     /// The body of the `n`th request sent.
     pub(crate) fn sent(client: &StaticReplayClient, n: usize) -> String {
         let r = client.actual_requests().nth(n).unwrap_or_else(|| panic!("no request {n}"));

@@ -3,13 +3,10 @@
 //! through the real SDK deserializers against AWS answers stored in tests/data/recorded/.
 
 use super::*;
-use crate::aws::sdk_replay::{aws as replay, event, sent};
+use crate::aws::sdk_replay::{aws as replay, event, run, sent};
 
 const JSON: &str = "application/x-amz-json-1.1";
 
-fn run<F: std::future::Future>(f: F) -> F::Output {
-    crate::aws::runtime().unwrap().block_on(f)
-}
 
 #[test]
 fn lookup_events_yield_the_per_user_arn_of_each_bedrock_event() {
