@@ -72,7 +72,7 @@ pub async fn gather(aws: &Aws, target: &Target, config: &Config, window_minutes:
         trails: observed(trails(aws).await),
         trail_events: observed(trail_events(aws, start_ms).await),
         token_metric_models,
-        cost_tags: observed(cost_tags(target).await),
+        cost_tags: observed(cost_tags(&cost_explorer(target).await).await),
         users: observed(users(aws).await),
         api_keys: observed(api_keys(aws, config).await),
         stack,
@@ -232,9 +232,11 @@ async fn token_models(aws: &Aws) -> Result<Vec<String>, AwsError> {
 }
 
 /// Cost Explorer is a global service answered in us-east-1.
-async fn cost_tags(target: &Target) -> Result<Vec<CostTag>, AwsError> {
-    let target = Target { region: None, profile: target.profile.clone() };
-    let aws = Aws::connect(&target, "us-east-1").await;
+async fn cost_explorer(target: &Target) -> Aws {
+    Aws::connect(&Target { region: None, profile: target.profile.clone() }, "us-east-1").await
+}
+
+async fn cost_tags(aws: &Aws) -> Result<Vec<CostTag>, AwsError> {
     let ce = aws_sdk_costexplorer::Client::new(&aws.config);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
@@ -358,3 +360,7 @@ async fn api_keys(aws: &Aws, config: &Config) -> Result<Vec<ApiKey>, AwsError> {
 pub fn rfc3339(t: &DateTime) -> String {
     t.fmt(aws_sdk_cloudwatch::primitives::DateTimeFormat::DateTime).unwrap_or_default()
 }
+
+#[cfg(test)]
+#[path = "recorded_tests.rs"]
+mod recorded_tests;
