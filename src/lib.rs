@@ -21,6 +21,7 @@ pub mod dynamodb;
 pub mod scheduler;
 pub mod quotas;
 pub mod scheduled_reports;
+pub mod bcm_data_exports;
 pub mod aws;
 pub mod oam;
 pub mod org;

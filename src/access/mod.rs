@@ -181,4 +181,63 @@ mod tests {
         let k = IssuedKey { key: ApiKey { user: "u".into(), id: "i".into(), status: "Active".into(), created: "c".into(), expires: None }, secret: "ABSKsecret".into() };
         assert!(!format!("{k:?}").contains("ABSKsecret"));
     }
+
+    /// Recorded IAM answers (moto returns HTTP 500 for service-specific credentials): the
+    /// create/list/revoke paths through the real SDK deserializers.
+    #[cfg(feature = "aws")]
+    mod recorded {
+        use super::*;
+        use crate::aws::sdk_replay::{aws as replay, event, run, sent};
+
+        const XML: &str = "text/xml";
+
+
+        #[test]
+        fn create_returns_the_secret_once_with_its_expiry() {
+            let (aws, client) = replay("us-east-1", vec![event(200, XML, "iam-create-service-specific-credential.xml")]);
+            let issued = run(create_key(&aws, &config(), "support-bot", Some(7))).unwrap();
+            assert_eq!(issued.secret, "ABSKrecordedSecretValue0000000000");
+            assert_eq!(issued.key.id, "ACCAQEXAMPLE0000000001");
+            assert_eq!(issued.key.user, "bedrock-tool-support-bot");
+            assert_eq!(issued.key.status, "Active");
+            assert_eq!(issued.key.created, "2026-12-01T10:00:00Z");
+            assert_eq!(issued.key.expires.as_deref(), Some("2026-12-08T10:00:00Z"));
+            let body = sent(&client, 0);
+            for part in ["Action=CreateServiceSpecificCredential", "UserName=bedrock-tool-support-bot", "ServiceName=bedrock.amazonaws.com", "CredentialAgeDays=7"] {
+                assert!(body.contains(part), "{part} missing in {body}");
+            }
+        }
+
+        #[test]
+        fn list_reads_every_key_of_the_tool() {
+            let (aws, _) = replay("us-east-1", vec![event(200, XML, "iam-list-service-specific-credentials.xml")]);
+            let keys = run(list_tool_keys(&aws, &config(), "support-bot")).unwrap();
+            let got: Vec<(&str, &str, Option<&str>)> = keys.iter().map(|k| (k.id.as_str(), k.status.as_str(), k.expires.as_deref())).collect();
+            assert_eq!(got, vec![("ACCAQEXAMPLE0000000001", "Active", Some("2026-12-08T10:00:00Z")), ("ACCAQEXAMPLE0000000002", "Inactive", None)]);
+        }
+
+        #[test]
+        fn revoke_deletes_a_listed_key_and_refuses_an_unknown_one() {
+            let (aws, client) = replay(
+                "us-east-1",
+                vec![event(200, XML, "iam-list-service-specific-credentials.xml"), event(200, XML, "iam-delete-service-specific-credential.xml")],
+            );
+            run(revoke_key(&aws, &config(), "support-bot", "ACCAQEXAMPLE0000000002")).unwrap();
+            let body = sent(&client, 1);
+            assert!(body.contains("Action=DeleteServiceSpecificCredential") && body.contains("ServiceSpecificCredentialId=ACCAQEXAMPLE0000000002"), "{body}");
+
+            let (aws, client) = replay("us-east-1", vec![event(200, XML, "iam-list-service-specific-credentials.xml")]);
+            let err = run(revoke_key(&aws, &config(), "support-bot", "ACCAOTHER")).unwrap_err();
+            assert!(matches!(err, AccessError::UnknownKey { ref id, .. } if id == "ACCAOTHER"), "{err:?}");
+            assert_eq!(client.actual_requests().count(), 1, "nothing deleted");
+        }
+
+        #[test]
+        fn a_missing_tool_user_says_deploy_first() {
+            let (aws, _) = replay("us-east-1", vec![event(404, XML, "iam-error-no-such-entity.xml")]);
+            let err = run(create_key(&aws, &config(), "support-bot", None)).unwrap_err();
+            assert!(matches!(err, AccessError::UserMissing { ref user } if user == "bedrock-tool-support-bot"), "{err:?}");
+            assert!(err.help().contains("deploy"));
+        }
+    }
 }

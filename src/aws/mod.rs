@@ -17,6 +17,8 @@ mod sdk;
 pub use error::*;
 #[cfg(feature = "aws")]
 pub use sdk::Aws;
+#[cfg(all(test, feature = "aws"))]
+pub(crate) use sdk::replay as sdk_replay;
 
 /// A single-threaded runtime for the CLI: every command is a short sequence of API calls, and
 /// polling is I/O-bound, so one thread is enough and starts fastest.

@@ -1,4 +1,4 @@
-//! `org plan|synth|deploy|diff|status|destroy`: the organization-wide rollout through
+//! `org plan|synth|deploy|diff|status|destroy|audit`: the organization-wide rollout through
 //! CloudFormation StackSets. Parses, calls `crate::org`, prints.
 
 use std::io::Write;
@@ -12,6 +12,7 @@ use crate::cfn::{render, Format};
 use crate::config::Config;
 use crate::deploy::Waiting;
 use crate::oam::sink::{monitoring_template, Linkers};
+use crate::org::audit;
 use crate::org::client::Sdk;
 use crate::org::engine::{self, Home};
 use crate::org::plan::{self, Rollout};
@@ -40,7 +41,27 @@ pub struct Common {
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
     /// Print the rollout (stack sets, member templates, targets, preferences) without AWS calls.
-    Plan(Common),
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// Also read every target account and region (as `org audit` does) and name the
+        /// instances that would fail because logging was set up outside the stack (exit 1).
+        #[arg(long)]
+        check_existing: bool,
+    },
+    /// For every account and region: is invocation logging on, where does it deliver, does
+    /// delivery fail, and does the bedrock-watch stack own it. Reads each member account through
+    /// organization.read_role_name (else the execution role).
+    Audit {
+        #[command(flatten)]
+        common: Common,
+        /// Delivery failures are summed over this many minutes.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..=10080))]
+        window_minutes: u32,
+        /// `table` (default) or `json` (schema `bedrock-watch/org-audit@1`).
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
     /// Write the member templates and, with a monitoring account, the sink templates.
     Synth {
         #[command(flatten)]
@@ -89,10 +110,40 @@ fn io(e: std::io::Error) -> Report {
 
 pub fn run(args: OrgArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
     match args.command {
-        OrgCommand::Plan(c) => {
+        OrgCommand::Plan { common: c, check_existing } => {
             let config = load(Some(&c.config))?;
             let r = rollout(&config)?;
             write!(out, "{}", describe(&r)).map_err(io)?;
+            if !check_existing {
+                return Ok(Outcome::Ok);
+            }
+            let rows = audit_rows(&c, &config, &r, 60)?;
+            let conflicts = audit::conflicts(&rows, config.logging.adopt_existing);
+            if conflicts.is_empty() {
+                writeln!(out, "existing logging: no target account and region has a configuration this stack did not write ({} read)", rows.len()).map_err(io)?;
+            } else {
+                writeln!(out, "existing logging: {} instance(s) would fail (logging.adopt_existing is false):", conflicts.len()).map_err(io)?;
+                for r in &conflicts {
+                    writeln!(out, "  {} {}: delivers to {}", r.account, r.region, r.destination).map_err(io)?;
+                }
+                writeln!(out, "set logging.adopt_existing: true to take them over (each instance saves what it replaces and restores it on delete), or exclude those accounts").map_err(io)?;
+            }
+            let unreadable = rows.iter().filter(|r| r.owner == audit::Owner::Unknown).count();
+            if unreadable > 0 {
+                writeln!(out, "{unreadable} account-region(s) could not be read: run `bedrock-watch org audit` for the reasons").map_err(io)?;
+            }
+            Ok(if conflicts.is_empty() { Outcome::Ok } else { Outcome::Failed })
+        }
+        OrgCommand::Audit { common: c, window_minutes, format } => {
+            let config = load(Some(&c.config))?;
+            let r = rollout(&config)?;
+            let rows = audit_rows(&c, &config, &r, window_minutes)?;
+            if format == "json" {
+                let doc = serde_json::json!({"schema": "bedrock-watch/org-audit@1", "window_minutes": window_minutes, "rows": rows});
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default()).map_err(io)?;
+            } else {
+                write!(out, "{}", audit::render(&rows)).map_err(io)?;
+            }
             Ok(Outcome::Ok)
         }
         OrgCommand::Synth { common, out: dir } => {
@@ -144,6 +195,29 @@ fn with_api(c: &Common, job: impl for<'a> FnOnce(&'a Sdk<'a>, &'a Rollout, &'a H
         let api = Sdk::new(&aws, r.call_as);
         let home = Home { region: aws.region.clone(), waiting: Waiting::default() };
         job(&api, &r, &home, out).await.map_err(report)
+    })
+}
+
+/// Reads every target account and region: the configured accounts and those that already
+/// have an instance of one of the stack sets.
+fn audit_rows(c: &Common, config: &Config, r: &Rollout, window_minutes: u32) -> Result<Vec<audit::AuditRow>, Report> {
+    use crate::org::client::StackSets;
+    let o = plan::section(config).map_err(report)?;
+    let role = o.read_role_name.clone().unwrap_or_else(|| o.execution_role_name.clone());
+    let rt = aws::runtime().map_err(|e| report(OrgError::Aws(e)))?;
+    rt.block_on(async {
+        let home = connect(c, config).await?;
+        let api = Sdk::new(&home, r.call_as);
+        let mut accounts: Vec<String> = r.accounts().to_vec();
+        for ss in &r.stack_sets {
+            if api.describe_stack_set(&ss.name).await.map_err(|e| report(OrgError::Aws(e)))?.is_some() {
+                accounts.extend(api.list_instances(&ss.name).await.map_err(|e| report(OrgError::Aws(e)))?.into_iter().map(|i| i.account));
+            }
+        }
+        accounts.retain(|a| !r.excluded().contains(a));
+        let regions: Vec<String> = r.stack_sets.iter().map(|s| s.region.clone()).collect();
+        let cells = audit::gather(&home, &audit::cells_to_read(accounts, &regions), &role, window_minutes).await;
+        Ok(cells.iter().map(|cell| audit::classify(cell, &config.logging.log_group_name)).collect())
     })
 }
 

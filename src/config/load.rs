@@ -212,6 +212,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     quota_problems(c, &mut p);
     deploy_problems(c, &mut p);
     p.extend(super::reports::problems(&c.reports));
+    p.extend(super::billing::problems(&c.billing, &c.project, &c.regions));
     p.extend(super::access::validate(&c.access));
     if crate::cloudwatch::dashboard::check_dashboard_name(&c.dashboard.name).is_err() {
         p.push(problem("dashboard.name", quoted(&c.dashboard.name), "allowed: 1-255 letters, digits, - and _"));

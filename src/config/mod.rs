@@ -9,6 +9,7 @@ mod load;
 mod model;
 pub mod regions;
 pub mod reports;
+pub mod billing;
 mod syntax;
 pub mod values;
 pub mod zone;

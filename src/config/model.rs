@@ -37,6 +37,8 @@ pub struct Config {
     pub deploy: DeploySettings,
     /// Scheduled reports (off unless `reports.schedule` is set).
     pub reports: super::reports::Reports,
+    /// Billing data: the optional CUR 2.0 export (`billing.cur_export`).
+    pub billing: super::billing::Billing,
     /// Organization-wide rollout through CloudFormation StackSets (`bedrock-watch org ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<super::organization::Organization>,
@@ -64,6 +66,7 @@ impl Default for Config {
             quotas: Quotas::default(),
             deploy: DeploySettings::default(),
             reports: super::reports::Reports::default(),
+            billing: super::billing::Billing::default(),
             organization: None,
             access: super::access::Access::default(),
         }

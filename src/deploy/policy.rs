@@ -103,6 +103,10 @@ fn grant(resource_type: &str) -> Option<(&'static str, &'static [&'static str])>
             "cloudtrail:UpdateEventDataStore",
         ]),
         "AWS::Budgets::Budget" => ("Budgets", &["budgets:ModifyBudget", "budgets:ViewBudget"]),
+        "AWS::BCMDataExports::Export" => ("BcmDataExports", &[
+            "bcm-data-exports:CreateExport", "bcm-data-exports:DeleteExport", "bcm-data-exports:GetExport", "bcm-data-exports:ListTagsForResource", "bcm-data-exports:TagResource",
+            "bcm-data-exports:UntagResource", "bcm-data-exports:UpdateExport",
+        ]),
         // A custom resource is a call to its Lambda function, covered by lambda:InvokeFunction.
         t if t.starts_with("Custom::") => ("", &[]),
         _ => return None,
@@ -209,6 +213,12 @@ impl Names<'_> {
             "AWS::CloudTrail::Trail" => vec![format!("arn:aws:cloudtrail:{reg}:*:trail/{}", self.of(r))],
             "AWS::CloudTrail::EventDataStore" => vec![format!("arn:aws:cloudtrail:{reg}:*:eventdatastore/*")],
             "AWS::Budgets::Budget" => vec![format!("arn:aws:budgets::*:budget/{}", self.of(r))],
+            // The export ARN ends in `<name>-<UUID>` (the UUID is assigned at creation);
+            // CreateExport/UpdateExport also authorize on the queried table.
+            "AWS::BCMDataExports::Export" => {
+                let name = r.properties.get("Export").and_then(|e| e.get("Name")).map(|v| self.value(v)).unwrap_or_else(|| "*".into());
+                vec![format!("arn:aws:bcm-data-exports:us-east-1:*:export/{name}-*"), "arn:aws:bcm-data-exports:us-east-1:*:table/COST_AND_USAGE_REPORT".into()]
+            }
             _ => Vec::new(),
         }
     }

@@ -85,6 +85,7 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
         crate::quotas::build(&mut t, config, region, &key, &alerts.topics.warning, &storage.log_group)?;
     }
     crate::scheduled_reports::build(&mut t, config, region, &key, &alerts.topics.info, &storage.log_group)?;
+    crate::bcm_data_exports::build(&mut t, config, region)?;
     if primary {
         let d = &config.dashboards;
         let log_group = storage.log_group.name();

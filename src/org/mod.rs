@@ -13,6 +13,7 @@
 //! [`engine`] talks to CloudFormation only through the [`client::StackSets`] trait, so the
 //! states the emulator cannot produce are unit-tested with a scripted fake.
 
+pub mod audit;
 pub mod client;
 pub mod engine;
 pub mod plan;

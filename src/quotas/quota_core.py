@@ -128,10 +128,15 @@ LOG = logging.getLogger("bedrock-watch-quotas")
 LOG.setLevel(logging.INFO)
 
 # Converse and ConverseStream are authorized as InvokeModel and InvokeModelWithResponseStream
-# (IAM has no bedrock:Converse action), so these two deny all four runtime calls.
+# (IAM has no bedrock:Converse action), so these two deny all four runtime calls. The other three
+# close the bypasses: API keys (bearer tokens) on both endpoints and bedrock-mantle inference
+# (Rust mirror: src/quotas/admin/mod.rs BLOCKED_ACTIONS).
 BLOCKED_ACTIONS = [
     "bedrock:InvokeModel",
     "bedrock:InvokeModelWithResponseStream",
+    "bedrock:CallWithBearerToken",
+    "bedrock-mantle:CreateInference",
+    "bedrock-mantle:CallWithBearerToken",
 ]
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
 SSO_ROLE_PREFIX = "AWSReservedSSO_"

@@ -40,7 +40,7 @@ fn short(text: &str) -> String {
     text[..end].to_owned()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -72,7 +72,7 @@ pub async fn gather(aws: &Aws, target: &Target, config: &Config, window_minutes:
         trails: observed(trails(aws).await),
         trail_events: observed(trail_events(aws, start_ms).await),
         token_metric_models,
-        cost_tags: observed(cost_tags(target).await),
+        cost_tags: observed(cost_tags(&cost_explorer(target).await).await),
         users: observed(users(aws).await),
         api_keys: observed(api_keys(aws, config).await),
         stack,
@@ -98,7 +98,7 @@ async fn stack_resources(aws: &Aws, config: &Config) -> Result<StackResources, V
     })
 }
 
-async fn logging_config(aws: &Aws) -> Result<Option<LoggingConfig>, AwsError> {
+pub(crate) async fn logging_config(aws: &Aws) -> Result<Option<LoggingConfig>, AwsError> {
     let client = aws_sdk_bedrock::Client::new(&aws.config);
     let resp = client.get_model_invocation_logging_configuration().send().await.map_err(|e| aws.error("GetModelInvocationLoggingConfiguration", e))?;
     let Some(c) = resp.logging_config() else { return Ok(None) };
@@ -117,7 +117,7 @@ fn datetime(ms: i64) -> DateTime {
     DateTime::from_millis(ms)
 }
 
-async fn delivery_failures(aws: &Aws, start_ms: i64, end_ms: i64) -> Result<Option<f64>, AwsError> {
+pub(crate) async fn delivery_failures(aws: &Aws, start_ms: i64, end_ms: i64) -> Result<Option<f64>, AwsError> {
     use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
     let period = (((end_ms - start_ms) / 1000).max(60) as i32 / 60) * 60;
     let mut req = aws.cloudwatch().get_metric_data().start_time(datetime(start_ms)).end_time(datetime(end_ms));
@@ -232,9 +232,11 @@ async fn token_models(aws: &Aws) -> Result<Vec<String>, AwsError> {
 }
 
 /// Cost Explorer is a global service answered in us-east-1.
-async fn cost_tags(target: &Target) -> Result<Vec<CostTag>, AwsError> {
-    let target = Target { region: None, profile: target.profile.clone() };
-    let aws = Aws::connect(&target, "us-east-1").await;
+async fn cost_explorer(target: &Target) -> Aws {
+    Aws::connect(&Target { region: None, profile: target.profile.clone() }, "us-east-1").await
+}
+
+async fn cost_tags(aws: &Aws) -> Result<Vec<CostTag>, AwsError> {
     let ce = aws_sdk_costexplorer::Client::new(&aws.config);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
@@ -358,3 +360,7 @@ async fn api_keys(aws: &Aws, config: &Config) -> Result<Vec<ApiKey>, AwsError> {
 pub fn rfc3339(t: &DateTime) -> String {
     t.fmt(aws_sdk_cloudwatch::primitives::DateTimeFormat::DateTime).unwrap_or_default()
 }
+
+#[cfg(test)]
+#[path = "recorded_tests.rs"]
+mod recorded_tests;

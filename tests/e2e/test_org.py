@@ -168,3 +168,52 @@ def test_bad_input_is_a_clear_error_before_any_call(admin, bw, tmp_path, organiz
     assert "help:" in proc.stderr
     assert "panicked" not in proc.stderr
     assert admin("cloudformation").list_stack_sets()["Summaries"] == []
+
+
+def member(aws, account, service, region="us-east-1"):
+    """A client acting in `account`: moto gives assumed-role credentials the role's account, as
+    AWS does, so this is how a test sets up what a member account team configured."""
+    import boto3
+    creds = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+    endpoint = aws("sts").meta.endpoint_url
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
+def test_audit_and_plan_check_read_every_member_account(admin, bw, tmp_path):
+    """`org audit` assumes the read role in each target account (moto honours the account of
+    assumed-role credentials), reads the logging configuration and the delivery-failure metrics,
+    and says who owns each. What moto cannot back: an AssumeRole that fails (moto does not check
+    the role's trust), so the unreadable cell is unit-tested (src/org/audit.rs)."""
+    for account in (A, B):
+        iam = member(admin, account, "iam")
+        iam.create_role(RoleName="bw-audit", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    member(admin, A, "bedrock").put_model_invocation_logging_configuration(loggingConfig={
+        "cloudWatchConfig": {"logGroupName": "/team/own-logs", "roleArn": f"arn:aws:iam::{A}:role/team-logging"},
+        "textDataDeliveryEnabled": True})
+    cfg = write(tmp_path, "  permission_model: self_managed\n  read_role_name: bw-audit\n  targets:\n"
+                f"    accounts: ['{A}', '{B}', '{C}']\n    exclude_accounts: ['{C}']\n")
+
+    out = ok(bw("org", "audit", "--config", cfg))
+    assert "2 account-region(s): 0 logged by bedrock-watch, 1 by someone else, 1 not logged, 0 unreadable" in out
+    rows = {l.split()[0]: l for l in out.splitlines() if l.startswith((A, B, C))}
+    assert set(rows) == {A, B}, "the excluded account is not read"
+    assert "logs:/team/own-logs" in rows[A] and "someone else" in rows[A]
+    assert " off " in rows[B] and "not logged" in rows[B]
+
+    import json
+    doc = json.loads(ok(bw("org", "audit", "--config", cfg, "--format", "json")))
+    assert doc["schema"] == "bedrock-watch/org-audit@1"
+    assert [(r["account"], r["owner"]) for r in doc["rows"]] == [(A, "other"), (B, "nobody")]
+
+    plan = bw("org", "plan", "--config", cfg, "--check-existing")
+    out = ok(plan, 1)
+    assert "existing logging: 1 instance(s) would fail (logging.adopt_existing is false):" in out
+    assert f"  {A} us-east-1: delivers to logs:/team/own-logs" in out
+
+    adopting = write(tmp_path, "  permission_model: self_managed\n  read_role_name: bw-audit\n  targets:\n"
+                     f"    accounts: ['{A}', '{B}']\n", extra="logging:\n  adopt_existing: true\n", name="adopt.yaml")
+    out = ok(bw("org", "plan", "--config", adopting, "--check-existing"))
+    assert "no target account and region has a configuration this stack did not write (2 read)" in out
+    # nothing was written anywhere: the audit only reads
+    assert member(admin, B, "bedrock").get_model_invocation_logging_configuration().get("loggingConfig") in (None, {})

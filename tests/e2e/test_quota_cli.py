@@ -152,7 +152,8 @@ def test_block_status_unblock_cycle(stack, bw, aws):
     assert attached(iam, user="alice") == [stack["block_policy"]]
     doc = iam.get_policy_version(PolicyArn=stack["block_policy"], VersionId="v1")["PolicyVersion"]["Document"]
     assert doc["Statement"] == [{"Sid": "BedrockWatchQuotaBlock", "Effect": "Deny", "Resource": "*", "Action": [
-        "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]}]
+        "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:CallWithBearerToken",
+        "bedrock-mantle:CreateInference", "bedrock-mantle:CallWithBearerToken"]}]
     block = aws("dynamodb", REGION).get_item(TableName=stack["usage"], Key={"pk": {"S": "PRINCIPAL#alice"}, "sk": {"S": "BLOCK"}})["Item"]
     assert block["mechanism"]["S"] == "user-policy"
     assert block["target"]["M"] == {"user_name": {"S": "alice"}}

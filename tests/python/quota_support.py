@@ -262,4 +262,6 @@ def create_role(aws, name):
     return aws["iam"].create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
 
 
-DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+# A block also denies API-key (bearer token) calls on both endpoints and bedrock-mantle inference.
+DENIED = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:CallWithBearerToken",
+          "bedrock-mantle:CreateInference", "bedrock-mantle:CallWithBearerToken"}

@@ -45,8 +45,19 @@ pub fn session_tag_keys() -> Vec<String> {
 }
 
 /// The actions a block denies (quota_core `BLOCKED_ACTIONS`). Converse and ConverseStream are
-/// authorized as these two: IAM has no `bedrock:Converse` action (cfn-lint W3037 flags it).
-pub const BLOCKED_ACTIONS: [&str; 2] = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
+/// authorized as the two `bedrock:Invoke*` actions: IAM has no `bedrock:Converse` action (cfn-lint
+/// W3037 flags it). The other three close the bypasses: Bedrock API keys (bearer tokens) on the
+/// bedrock-runtime endpoint (`bedrock:CallWithBearerToken`) and on the bedrock-mantle endpoint
+/// (`bedrock-mantle:CallWithBearerToken`), and inference through the bedrock-mantle endpoint
+/// (Responses, Chat Completions, Messages APIs: `bedrock-mantle:CreateInference`). Sources:
+/// docs.aws.amazon.com/bedrock/latest/userguide/api-keys-permissions.html and inference.html.
+pub const BLOCKED_ACTIONS: [&str; 5] = [
+    "bedrock:InvokeModel",
+    "bedrock:InvokeModelWithResponseStream",
+    "bedrock:CallWithBearerToken",
+    "bedrock-mantle:CreateInference",
+    "bedrock-mantle:CallWithBearerToken",
+];
 /// Prefix of every Sid the quota mechanism writes (quota_core `sid_for`).
 pub const SID_PREFIX: &str = "BedrockWatchQuota";
 

@@ -1,0 +1,62 @@
+//! Recorded-response tests for the facts moto cannot serve (it answers HTTP 500 for CloudTrail
+//! LookupEvents and Cost Explorer ListCostAllocationTags): the real gather functions run
+//! through the real SDK deserializers against AWS answers stored in tests/data/recorded/.
+
+use super::*;
+use crate::aws::sdk_replay::{aws as replay, event, run, sent};
+
+const JSON: &str = "application/x-amz-json-1.1";
+
+
+#[test]
+fn lookup_events_yield_the_per_user_arn_of_each_bedrock_event() {
+    let (aws, client) = replay("us-east-1", vec![event(200, JSON, "cloudtrail-lookup-events.json")]);
+    let events = run(trail_events(&aws, 1_764_660_000_000)).unwrap();
+    let sso = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_BedrockDeveloper_0123456789abcdef";
+    assert_eq!(
+        events,
+        vec![
+            TrailEvent { event_name: "Converse".into(), caller: format!("{sso}/alice@example.com") },
+            TrailEvent { event_name: "InvokeModel".into(), caller: format!("{sso}/bob@example.com") },
+            // No CloudTrailEvent document: the Username is all there is.
+            TrailEvent { event_name: "ListFoundationModels".into(), caller: "carol".into() },
+        ]
+    );
+    let body = sent(&client, 0);
+    assert!(body.contains(r#""AttributeKey":"EventSource""#) && body.contains(r#""AttributeValue":"bedrock.amazonaws.com""#), "{body}");
+}
+
+#[test]
+fn a_lookup_events_error_names_the_operation_and_code() {
+    let (aws, _) = replay("us-east-1", vec![event(400, JSON, "cloudtrail-error-invalid-time-range.json")]);
+    let err = run(trail_events(&aws, 0)).unwrap_err();
+    match &err {
+        AwsError::Service { operation, code, .. } => {
+            assert_eq!(*operation, "LookupEvents");
+            assert_eq!(code, "InvalidTimeRangeException");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(observed::<()>(Err(err)), Observed::Unavailable(_)));
+}
+
+#[test]
+fn cost_allocation_tags_are_read_across_pages_with_their_status() {
+    let (aws, client) = replay(
+        "us-east-1",
+        vec![event(200, JSON, "ce-list-cost-allocation-tags-page1.json"), event(200, JSON, "ce-list-cost-allocation-tags-page2.json")],
+    );
+    let tags = run(cost_tags(&aws)).unwrap();
+    let got: Vec<(&str, &str)> = tags.iter().map(|t| (t.key.as_str(), t.status.as_str())).collect();
+    assert_eq!(got, vec![("Team", "Active"), ("CostCenter", "Inactive"), ("aws:createdBy", "Inactive")]);
+    assert!(sent(&client, 1).contains(r#""NextToken":"page-2""#), "second page asked with the token");
+}
+
+#[test]
+fn a_cost_explorer_access_denied_is_reported_not_fatal() {
+    let (aws, _) = replay("us-east-1", vec![event(400, JSON, "ce-error-access-denied.json")]);
+    let err = run(cost_tags(&aws)).unwrap_err();
+    assert!(matches!(&err, AwsError::AccessDenied { operation: "ListCostAllocationTags", message, .. } if message.contains("ce:ListCostAllocationTags")), "{err:?}");
+    let Observed::Unavailable(why) = observed::<()>(Err(err)) else { panic!("must be Unavailable") };
+    assert!(!why.is_empty());
+}
