@@ -177,3 +177,42 @@ fn graph_prints_mermaid_and_names_the_configured_regions_on_a_bad_one() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("`mars-north-1` has no stack") && stderr.contains("help: pass one of the configured regions: us-east-1"), "{stderr}");
 }
+
+#[test]
+fn prices_lists_sources_and_check_fails_on_old_or_undated_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("p.yaml");
+    std::fs::write(
+        &cfg,
+        "regions: [us-east-1]\npricing:\n  models:\n    acme.old-v1: {input: 0.001, output: 0.002, as_of: 2024-01-31}\n    acme.undated-v1: {input: 0.001, output: 0.002}\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+
+    let out = run(&["prices", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let old = table.lines().find(|l| l.starts_with("acme.old-v1")).expect("override listed");
+    assert!(old.contains("2024-01-31") && old.contains("config: pricing.models"), "{old}");
+    assert!(table.lines().any(|l| l.starts_with("acme.undated-v1") && l.contains("undated")), "{table}");
+    assert!(table.contains("built-in: https://aws.amazon.com/bedrock/pricing/"), "{table}");
+
+    // Dated more than 1,000 days ago (2024-01-31), so it is stale on any day this test runs.
+    let out = run(&["prices", "--config", cfg, "--check", "--max-age-days", "1000"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let check = text(&out.stdout);
+    assert!(check.contains("2 of ") && check.contains("acme.old-v1 (us-east-1, config: pricing.models): as of 2024-01-31"), "{check}");
+    assert!(check.contains("acme.undated-v1 (us-east-1, config: pricing.models): no as_of date"), "{check}");
+
+    // Without the two overrides every price is dated; a limit of 100 years passes.
+    let out = run(&["prices", "--check", "--max-age-days", "36500"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let json = run(&["prices", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["schema"], "bedrock-watch/prices@1");
+    assert!(doc["prices"]["rows"].as_array().unwrap().iter().all(|r| r["as_of"].is_string()));
+
+    let out = run(&["prices", "--region", "ap-south-2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--region ap-south-2 is not one of the config's regions"), "{}", text(&out.stderr));
+}

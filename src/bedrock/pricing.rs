@@ -651,3 +651,99 @@ mod cost_expression_tests {
         t[start..*pos].iter().collect::<String>().parse().unwrap()
     }
 }
+
+/// What `bedrock-watch prices` prints: the table in use for one region, and with `check` the
+/// prices older than `max_age_days` (or undated) on `today`. Pure: the caller passes the date,
+/// so the same inputs give the same bytes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PricesView {
+    pub region: String,
+    pub today: String,
+    pub max_age_days: u32,
+    pub rows: Vec<PriceRow>,
+    /// One message per stale price (empty: all fresh).
+    pub stale: Vec<String>,
+}
+
+impl PricesView {
+    pub fn new(table: &PriceTable<'_>, region: &str, today: jiff::civil::Date, max_age_days: u32) -> PricesView {
+        let rows = table.rows(region);
+        let stale = rows.iter().filter_map(|r| r.staleness(today, max_age_days)).collect();
+        PricesView { region: region.to_owned(), today: today.to_string(), max_age_days, rows, stale }
+    }
+
+    /// The table, prices in USD per 1,000 tokens, aligned columns.
+    pub fn render(&self) -> String {
+        let cells: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.model.clone(),
+                    format!("{:.6}", r.input),
+                    format!("{:.6}", r.output),
+                    format!("{:.6}", r.cache_read),
+                    format!("{:.6}", r.cache_write),
+                    r.as_of.map_or_else(|| "undated".to_owned(), |d| d.to_string()),
+                    r.source.clone(),
+                ]
+            })
+            .collect();
+        let mut text = format!("{} price(s) in {}, USD per 1,000 tokens\n", self.rows.len(), self.region);
+        text.push_str(&crate::quotas::admin::status::table(&["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "AS OF", "SOURCE"], &cells));
+        text
+    }
+
+    /// The `--check` verdict: one line per stale price, or that all are fresh.
+    pub fn render_check(&self) -> String {
+        if self.stale.is_empty() {
+            return format!("all {} price(s) in {} are at most {} days old on {}\n", self.rows.len(), self.region, self.max_age_days, self.today);
+        }
+        let mut text = format!("{} of {} price(s) in {} are older than {} days on {} (or undated):\n", self.stale.len(), self.rows.len(), self.region, self.max_age_days, self.today);
+        for s in &self.stale {
+            text.push_str(&format!("  {s}\n"));
+        }
+        text.push_str("update them in pricing.models / pricing.regions with a new as_of (https://aws.amazon.com/bedrock/pricing/), or raise pricing.max_age_days\n");
+        text
+    }
+}
+
+#[cfg(test)]
+mod prices_view_tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn date(s: &str) -> jiff::civil::Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn built_in_prices_carry_the_table_date_and_source() {
+        let config = Config::default();
+        let v = PricesView::new(&config.pricing.table(), "us-east-1", TABLE_DATE, 180);
+        assert!(!v.rows.is_empty());
+        assert!(v.rows.iter().all(|r| r.as_of == Some(TABLE_DATE) && r.source == format!("built-in: {TABLE_SOURCE}")));
+        assert!(v.stale.is_empty(), "{:?}", v.stale);
+        assert!(v.render().lines().nth(1).unwrap().starts_with("MODEL"));
+    }
+
+    #[test]
+    fn old_and_undated_overrides_are_stale_fresh_ones_are_not() {
+        let mut config = Config::default();
+        let mut old = config.pricing.table().price("amazon.nova-lite-v1:0", "us-east-1").unwrap();
+        old.as_of = Some(date("2025-01-01"));
+        let mut undated = old.clone();
+        undated.as_of = None;
+        let mut fresh = old.clone();
+        fresh.as_of = Some(date("2026-11-30"));
+        config.pricing.models.insert("acme.old-v1".into(), old);
+        config.pricing.models.insert("acme.undated-v1".into(), undated);
+        config.pricing.models.insert("acme.fresh-v1".into(), fresh);
+        let v = PricesView::new(&config.pricing.table(), "us-east-1", date("2026-12-02"), 180);
+        assert_eq!(v.stale.len(), 2, "{:?}", v.stale);
+        assert!(v.stale.iter().any(|s| s.starts_with("acme.old-v1 (us-east-1, config: pricing.models): as of 2025-01-01, 700 days old (limit 180)")), "{:?}", v.stale);
+        assert!(v.stale.iter().any(|s| s.starts_with("acme.undated-v1") && s.ends_with("no as_of date")), "{:?}", v.stale);
+        assert!(v.render_check().contains("2 of "), "{}", v.render_check());
+        assert!(v.render().contains("undated"));
+    }
+}

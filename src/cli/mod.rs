@@ -26,6 +26,7 @@ mod deploy;
 #[cfg(feature = "aws")]
 mod org;
 mod deploy_policy;
+mod prices;
 #[cfg(not(feature = "aws"))]
 mod no_aws;
 pub mod report;
@@ -108,6 +109,8 @@ pub enum Command {
     Access(AccessArgs),
     /// Web console on 127.0.0.1: usage, teams, details, blocking, CSV export.
     Serve(ServeArgs),
+    /// The price table in use (source and date of each price); --check fails on old prices.
+    Prices(prices::PricesArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -207,6 +210,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
         Command::Access(_) => Err(no_aws::unavailable("access")),
         #[cfg(not(feature = "aws"))]
         Command::Serve(_) => Err(no_aws::unavailable("serve")),
+        Command::Prices(args) => prices::run(args, out),
         Command::Schema => {
             writeln!(out, "{}", config::schema()).map_err(io_report)?;
             Ok(Outcome::Ok)
