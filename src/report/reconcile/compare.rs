@@ -137,13 +137,13 @@ fn explain(row: &Row, principal_logged: bool, stale: &[String], billed: &Billed,
     let logged_nothing = row.logged_calls == 0 && row.logged_input_tokens + row.logged_output_tokens + row.logged_cache_read_tokens + row.logged_cache_write_tokens == 0;
     if row.billed_usd > 0.0 && logged_nothing {
         let why = if row.mantle {
-            "billed through bedrock-mantle (OpenAI-compatible endpoints), which model invocation logging does not capture".to_owned()
+            "billed through bedrock-mantle (its Responses, Chat Completions and Messages APIs), which model invocation logging does not capture".to_owned()
         } else if row.principal == NO_PRINCIPAL {
-            "the bill names no IAM principal for this usage (usage before IAM principal data was included in the export)".to_owned()
+            "the bill names no IAM principal for this usage (for example usage before the export included IAM principal data)".to_owned()
         } else if !principal_logged {
-            format!("no invocation-log records of this principal in {}: calls with Bedrock API keys, through bedrock-mantle, or in another region's log group are not in these logs", s.region)
+            format!("no invocation-log records of this principal in {}: its calls are missing from this log group (made in another region, through bedrock-mantle, or while invocation logging was off)", s.region)
         } else {
-            format!("the principal's invocation logs in {} have no calls of this model: calls outside the logged region or endpoints are not in these logs", s.region)
+            format!("the principal's invocation logs in {} have no calls of this model (made in another region, through another endpoint, or while invocation logging was off)", s.region)
         };
         return (Reason::UntrackedTraffic, why);
     }

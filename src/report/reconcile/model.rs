@@ -73,8 +73,8 @@ pub enum Reason {
     MissingPrice,
     /// The price used is older than `pricing.max_age_days` at the end of the period (or undated).
     StalePrice,
-    /// Billed usage the invocation logs do not have: Bedrock API keys, bedrock-mantle calls,
-    /// or a caller outside the logged region.
+    /// Billed usage the invocation logs do not have: bedrock-mantle calls, calls in another
+    /// region or while logging was off, usage the bill names no principal for.
     UntrackedTraffic,
     /// None of the above explains it: see `detail`.
     Unexplained,
