@@ -58,10 +58,10 @@ pub struct ReportArgs {
     pub month: Option<String>,
     /// With --reconcile: drift when the difference exceeds this percentage of the billed cost
     /// (default: billing.cur_export.drift_threshold_percent).
-    #[arg(long, requires = "reconcile", value_name = "PERCENT", value_parser = super::reconcile::parse_percent)]
+    #[arg(long, requires = "reconcile", allow_negative_numbers = true, value_name = "PERCENT", value_parser = super::reconcile::parse_percent)]
     pub drift_threshold: Option<f64>,
     /// With --reconcile: differences below this many USD are not drift (default 0.01).
-    #[arg(long, requires = "reconcile", value_name = "USD", value_parser = super::reconcile::parse_usd)]
+    #[arg(long, requires = "reconcile", allow_negative_numbers = true, value_name = "USD", value_parser = super::reconcile::parse_usd)]
     pub min_difference_usd: Option<f64>,
 }
 
