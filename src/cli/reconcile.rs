@@ -83,21 +83,7 @@ fn generate(args: &ReportArgs) -> Result<Reconciliation, CliReport> {
 
 #[cfg(feature = "aws")]
 fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Result<Reconciliation, CliReport> {
-    use crate::aws::{self, Aws, Target};
-    use std::io::IsTerminal;
-    let rt = aws::runtime().map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-    let target = Target { region: args.region.clone(), profile: args.profile.clone() };
-    let terminal = std::io::stderr().is_terminal();
-    let mut progress = move |what: &str| {
-        if terminal {
-            eprintln!("… {what}");
-        }
-    };
-    rt.block_on(async {
-        let aws = Aws::connect(&target, config.primary_region()).await;
-        aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-        reconcile::fetch::generate(&aws, config, req, &mut progress).await.map_err(error)
-    })
+    super::report::with_aws(args, config, async |aws, progress| reconcile::fetch::generate(aws, config, req, progress).await.map_err(error))
 }
 
 #[cfg(not(feature = "aws"))]

@@ -157,6 +157,17 @@ fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
 
 #[cfg(feature = "aws")]
 fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Result<report::Report, CliReport> {
+    with_aws(args, config, async |aws, progress| report::generate(aws, config, req, progress).await.map_err(error))
+}
+
+/// Connects as `--region` and `--profile` say, checks the credentials, and runs `work` with a
+/// progress printer (a line per step on standard error when it is a terminal).
+#[cfg(feature = "aws")]
+pub(super) fn with_aws<T>(
+    args: &ReportArgs,
+    config: &crate::config::Config,
+    work: impl AsyncFnOnce(&Aws, &mut dyn report::Progress) -> Result<T, CliReport>,
+) -> Result<T, CliReport> {
     use std::io::IsTerminal;
     let rt = aws::runtime().map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
     let target = Target { region: args.region.clone(), profile: args.profile.clone() };
@@ -169,7 +180,7 @@ fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Re
     rt.block_on(async {
         let aws = Aws::connect(&target, config.primary_region()).await;
         aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-        report::generate(&aws, config, req, &mut progress).await.map_err(error)
+        work(&aws, &mut progress).await
     })
 }
 

@@ -13,7 +13,7 @@ What the emulator backs and what it does not (see ../shared/aws-facts.md):
   invocation records cannot be there: the estimated side is empty here and every billed row is
   compared with nothing. The estimate, the matching of models and every drift reason are
   unit-tested on the same fixture (src/report/reconcile/tests.rs), and the table is a snapshot
-  (tests/reconcile_snapshots.rs).
+  (tests/report_snapshots.rs).
 - There is no Data Exports service in moto: the export's files are put where the export
   delivers them (AWS Data Exports user guide, "Understanding export delivery").
 """

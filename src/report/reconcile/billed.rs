@@ -259,7 +259,7 @@ impl Billed {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -318,7 +318,8 @@ mod tests {
         assert_eq!(principal_name("  ", false), NO_PRINCIPAL);
     }
 
-    fn line(principal: &str, usage_type: &str, cost: f64) -> CurLine {
+    /// A Bedrock usage line of the test account in us-east-1, at second 1,000.
+    pub fn line(principal: &str, usage_type: &str, cost: f64) -> CurLine {
         CurLine {
             line_item_type: "Usage".into(),
             usage_start: Some(1_000),

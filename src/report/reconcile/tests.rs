@@ -26,18 +26,7 @@ fn req(threshold: f64) -> Request {
 }
 
 fn line(principal: &str, usage_type: &str, cost: f64) -> CurLine {
-    CurLine {
-        line_item_type: "Usage".into(),
-        usage_start: Some(NOV.start + 3600),
-        usage_account_id: ACCOUNT.into(),
-        iam_principal: principal.into(),
-        product_code: "AmazonBedrock".into(),
-        usage_type: usage_type.into(),
-        unblended_cost: cost,
-        currency: "USD".into(),
-        region: "us-east-1".into(),
-        ..CurLine::default()
-    }
+    CurLine { usage_start: Some(NOV.start + 3600), ..super::billed::tests::line(principal, usage_type, cost) }
 }
 
 fn billed(lines: &[CurLine]) -> Billed {
@@ -56,8 +45,8 @@ fn logged(entries: &[(&str, &str, u64, u64, u64)]) -> crate::report::insights::P
     m
 }
 
-fn reconcile_with(b: &Billed, l: &crate::report::insights::PrincipalModelSums, prices: &PriceTable, threshold: f64) -> Reconciliation {
-    let src = Sources {
+fn sources<'a>(b: &'a Billed, l: &'a crate::report::insights::PrincipalModelSums, ignored_log_rows: usize) -> Sources<'a> {
+    Sources {
         region: "us-east-1",
         stack_name: "bedrock-watch-us-east-1",
         log_group: "/aws/bedrock/modelinvocations",
@@ -67,9 +56,12 @@ fn reconcile_with(b: &Billed, l: &crate::report::insights::PrincipalModelSums, p
         billed: b,
         logged: l,
         logs_truncated: false,
-        ignored_log_rows: 0,
-    };
-    assemble(&src, &req(threshold), prices, 180).unwrap()
+        ignored_log_rows,
+    }
+}
+
+fn reconcile_with(b: &Billed, l: &crate::report::insights::PrincipalModelSums, prices: &PriceTable, threshold: f64) -> Reconciliation {
+    assemble(&sources(b, l, 0), &req(threshold), prices, 180).unwrap()
 }
 
 const RAJ: &str = "arn:aws:iam::123456789012:user/raj";
@@ -181,18 +173,8 @@ fn logged_but_not_billed_names_what_the_bill_has() {
 fn a_bill_in_another_currency_is_refused() {
     let mut l = line(RAJ, "USE1-ClaudeSonnet4-input-tokens", 1.0);
     l.currency = "EUR".into();
-    let src = Sources {
-        region: "us-east-1",
-        stack_name: "s",
-        log_group: "g",
-        bucket: "b",
-        export_name: "e",
-        data_files: 1,
-        billed: &billed(&[l]),
-        logged: &BTreeMap::new(),
-        logs_truncated: true,
-        ignored_log_rows: 0,
-    };
+    let (b, logged) = (billed(&[l]), BTreeMap::new());
+    let src = sources(&b, &logged, 0);
     let e = assemble(&src, &req(10.0), &PriceTable::built_in(), 180).unwrap_err();
     assert!(matches!(e, ReconcileError::Currency { ref currencies } if currencies == "EUR"), "{e:?}");
 }
@@ -234,18 +216,7 @@ pub fn fixture() -> Reconciliation {
     let (logged, ignored) = crate::report::insights::sum_by_principal_and_model(&fixture_log_rows());
     let overrides = stale_sonnet();
     let none = BTreeMap::new();
-    let src = Sources {
-        region: "us-east-1",
-        stack_name: "bedrock-watch-us-east-1",
-        log_group: "/aws/bedrock/modelinvocations",
-        bucket: "bedrock-watch-us-east-1-curexportbucket-abc123",
-        export_name: "bedrock-watch-cur2",
-        data_files: 1,
-        billed: &b,
-        logged: &logged,
-        logs_truncated: false,
-        ignored_log_rows: ignored,
-    };
+    let src = sources(&b, &logged, ignored);
     assemble(&src, &req(10.0), &PriceTable::new(&overrides, &none, 0.0), 180).unwrap()
 }
 
