@@ -16,6 +16,8 @@ What the emulator backs and what it does not (see ../shared/aws-facts.md):
   (tests/report_snapshots.rs).
 - There is no Data Exports service in moto: the export's files are put where the export
   delivers them (AWS Data Exports user guide, "Understanding export delivery").
+- `--month 2026-11` is a closed month only from 2026-12-03 on (48 hours after it ends); the
+  binary reads the machine's clock.
 """
 import datetime
 import gzip
