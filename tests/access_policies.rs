@@ -174,3 +174,25 @@ proptest! {
         }
     }
 }
+
+/// `report --reconcile` is one of the commands the admin permission set may run: with
+/// `billing.cur_export` in the us-east-1 (primary) stack it may read the export's objects, and
+/// nothing else of the bucket; without the export, or with another primary region (the bucket is
+/// then in another stack), there is no such statement.
+#[test]
+fn the_admin_permission_set_reads_only_the_billing_exports_objects() {
+    let grants = |c: &Config| -> Vec<(String, String)> {
+        statements(&primary_resources(c))
+            .into_iter()
+            .filter(|(_, _, s)| text(&s["Sid"]) == "ReadBillingExport")
+            .map(|(id, _, s)| (id, format!("{} {}", text(&s["Action"]), list(&s["Resource"]).iter().map(text).collect::<Vec<_>>().join(" "))))
+            .collect()
+    };
+    let mut c = example();
+    assert!(grants(&c).is_empty());
+    c.billing.cur_export.enabled = true;
+    c.billing.cur_export.export_name = Some("genai-cur2".into());
+    assert_eq!(grants(&c), vec![("BedrockAdminPermissionSet".to_owned(), "s3:GetObject ${CurExportBucket.Arn}/cur2/genai-cur2/*".to_owned())]);
+    c.regions = vec!["eu-west-1".into(), "us-east-1".into()];
+    assert!(grants(&c).is_empty());
+}

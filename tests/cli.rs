@@ -216,3 +216,32 @@ fn prices_lists_sources_and_check_fails_on_old_or_undated_prices() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--region ap-south-2 is not one of the config's regions"), "{}", text(&out.stderr));
 }
+
+/// `report --reconcile` without AWS: the schema, a saved reconciliation re-rendered with its
+/// exit code (1: rows drift), and flags refused before any call.
+#[test]
+fn reconcile_schema_from_json_and_flag_errors() {
+    let out = run(&["report", "--reconcile", "--schema"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["$id"], "https://bedrock-watch.dev/schemas/bedrock-watch/reconcile/v1.json");
+    let out = run(&["report", "--reconcile", "--from-json", "tests/data/reconcile.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), bedrock_watch::report::reconcile::render::render(
+        &bedrock_watch::report::reconcile::Reconciliation::from_json(&std::fs::read_to_string("tests/data/reconcile.json").unwrap()).unwrap(),
+        bedrock_watch::report::reconcile::render::Format::Table,
+    ));
+    let out = run(&["report", "--reconcile", "--from-json", "tests/data/report.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not a bedrock-watch reconciliation"), "{}", text(&out.stderr));
+    let out = run(&["report", "--month", "2026-11"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--reconcile"), "{}", text(&out.stderr));
+    let out = run(&["report", "--reconcile", "--drift-threshold", "-5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not a percentage from 0 to 1000"), "{}", text(&out.stderr));
+    let out = run(&["report", "--reconcile", "--month", "2026-13"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--month `2026-13` is not a month: write YYYY-MM"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("help: reconcile a closed period"), "{}", text(&out.stderr));
+}

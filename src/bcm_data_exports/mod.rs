@@ -18,14 +18,19 @@ pub const PREFIX: &str = "cur2";
 pub const TABLE: &str = "COST_AND_USAGE_REPORT";
 
 /// CUR 2.0 columns the reconcile needs: who (IAM principal), when, which service and usage
-/// type (Bedrock model and token kind), which resource, and the billed cost.
+/// type (Bedrock model and token kind), which resource, and the billed cost. The line item type
+/// sets credits, refunds and taxes apart from usage; the product family finds Bedrock lines
+/// whose product code is not `AmazonBedrock` (Anthropic models are billed as their own
+/// products, family `Amazon Bedrock`).
 pub const COLUMNS: &[&str] = &[
     "identity_line_item_id",
+    "line_item_line_item_type",
     "line_item_usage_start_date",
     "line_item_usage_end_date",
     "line_item_usage_account_id",
     "line_item_iam_principal",
     "line_item_product_code",
+    "product_product_family",
     "line_item_usage_type",
     "line_item_operation",
     "line_item_resource_id",

@@ -30,6 +30,7 @@ mod prices;
 #[cfg(not(feature = "aws"))]
 mod no_aws;
 pub mod report;
+mod reconcile;
 #[cfg(feature = "aws")]
 mod verify;
 #[cfg(feature = "aws")]

@@ -45,9 +45,24 @@ pub struct ReportArgs {
     /// Re-render a saved `--format json` report instead of reading AWS.
     #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config"])]
     pub from_json: Option<PathBuf>,
-    /// Print the JSON Schema of `--format json` and exit.
-    #[arg(long, exclusive = true)]
+    /// Print the JSON Schema of `--format json` (with --reconcile: of the reconciliation) and exit.
+    #[arg(long, conflicts_with_all = ["config", "region", "profile", "hours", "since", "until", "out", "from_json", "month", "drift_threshold", "min_difference_usd"])]
     pub schema: bool,
+    /// Compare the estimate with the billed cost of the CUR 2.0 export (`billing.cur_export`)
+    /// per principal and model for a closed period; exit 1 when a row drifts over the threshold.
+    #[arg(long, conflicts_with = "hours")]
+    pub reconcile: bool,
+    /// With --reconcile: the calendar month, YYYY-MM (default: the last month that ended at
+    /// least 48 hours ago).
+    #[arg(long, requires = "reconcile", conflicts_with_all = ["since", "until"])]
+    pub month: Option<String>,
+    /// With --reconcile: drift when the difference exceeds this percentage of the billed cost
+    /// (default: billing.cur_export.drift_threshold_percent).
+    #[arg(long, requires = "reconcile", allow_negative_numbers = true, value_name = "PERCENT", value_parser = super::reconcile::parse_percent)]
+    pub drift_threshold: Option<f64>,
+    /// With --reconcile: differences below this many USD are not drift (default 0.01).
+    #[arg(long, requires = "reconcile", allow_negative_numbers = true, value_name = "USD", value_parser = super::reconcile::parse_usd)]
+    pub min_difference_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,7 +90,7 @@ fn parse_hours(text: &str) -> Result<u32, String> {
     }
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -84,6 +99,9 @@ fn error(e: report::ReportError) -> CliReport {
 }
 
 pub fn run(args: ReportArgs, out: &mut dyn Write) -> Result<Outcome, CliReport> {
+    if args.reconcile {
+        return super::reconcile::run(&args, out);
+    }
     if args.schema {
         writeln!(out, "{}", report::model::schema()).map_err(super::io_report)?;
         return Ok(Outcome::Ok);
@@ -107,14 +125,20 @@ pub fn run(args: ReportArgs, out: &mut dyn Write) -> Result<Outcome, CliReport> 
         None => generate(&args)?,
     };
     let text = render::render(&rep, format, by);
-    match &args.out {
+    write_out(args.out.as_deref(), &text, out)?;
+    Ok(Outcome::Ok)
+}
+
+/// Writes `text` to `--out`, saying so on `out`, or to `out` itself.
+pub(super) fn write_out(path: Option<&std::path::Path>, text: &str, out: &mut dyn Write) -> Result<(), CliReport> {
+    match path {
         Some(path) => {
-            std::fs::write(path, &text).map_err(|e| CliReport { message: format!("cannot write {}: {e}", path.display()), help: Some("check that the folder exists and is writable".into()), code: 2 })?;
+            std::fs::write(path, text).map_err(|e| CliReport { message: format!("cannot write {}: {e}", path.display()), help: Some("check that the folder exists and is writable".into()), code: 2 })?;
             writeln!(out, "wrote {} ({} bytes)", path.display(), text.len()).map_err(super::io_report)?;
         }
         None => out.write_all(text.as_bytes()).map_err(super::io_report)?,
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// Validates the config and the period before anything else, in every build.
@@ -133,6 +157,17 @@ fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
 
 #[cfg(feature = "aws")]
 fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Result<report::Report, CliReport> {
+    with_aws(args, config, async |aws, progress| report::generate(aws, config, req, progress).await.map_err(error))
+}
+
+/// Connects as `--region` and `--profile` say, checks the credentials, and runs `work` with a
+/// progress printer (a line per step on standard error when it is a terminal).
+#[cfg(feature = "aws")]
+pub(super) fn with_aws<T>(
+    args: &ReportArgs,
+    config: &crate::config::Config,
+    work: impl AsyncFnOnce(&Aws, &mut dyn report::Progress) -> Result<T, CliReport>,
+) -> Result<T, CliReport> {
     use std::io::IsTerminal;
     let rt = aws::runtime().map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
     let target = Target { region: args.region.clone(), profile: args.profile.clone() };
@@ -145,7 +180,7 @@ fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Re
     rt.block_on(async {
         let aws = Aws::connect(&target, config.primary_region()).await;
         aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-        report::generate(&aws, config, req, &mut progress).await.map_err(error)
+        work(&aws, &mut progress).await
     })
 }
 

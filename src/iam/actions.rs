@@ -146,6 +146,9 @@ pub const REPORT_METRICS_READ: &[&str] = &["cloudwatch:ListMetrics", "cloudwatch
 pub const LOGS_INSIGHTS_QUERY: &[&str] = &["logs:StartQuery"];
 /// Reading a query's results or stopping it names a query id, not a log group.
 pub const LOGS_INSIGHTS_RESULTS: &[&str] = &["logs:GetQueryResults", "logs:StopQuery"];
+/// `report --reconcile` reads the billing export's manifests and data files
+/// (src/report/reconcile/fetch.rs): objects only, no listing (the manifest names the files).
+pub const REPORT_RECONCILE_READ: &[&str] = &["s3:GetObject"];
 /// `bedrock-watch quota status` and `quota audit` (src/quotas/admin/ops.rs): reads only.
 pub const QUOTA_STATUS_READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"];
 /// Opening the stack's dashboards.

@@ -111,6 +111,14 @@ pub fn admin_statements(config: &Config, log_group: &LogGroupRef, dashboards: &[
             .collect();
         out.push(Statement::allow(DASHBOARD_READ, arns).sid("OpenDashboards"));
     }
+    // `report --reconcile` reads the billing export (one place for report's permissions). The
+    // bucket is in the us-east-1 stack: the statement can name it only when that stack is the
+    // primary one; README "Billing" says what to grant otherwise.
+    if config.billing.cur_export.enabled && config.primary_region() == crate::config::billing::EXPORT_REGION {
+        let folder = format!("{}/{}/*", crate::bcm_data_exports::PREFIX, config.billing.cur_export.name(&config.project));
+        let objects = Sub::new().get_att(crate::bcm_data_exports::BUCKET_ID, "Arn").text("/").text(&folder).build();
+        out.push(Statement::allow(crate::iam::actions::REPORT_RECONCILE_READ, vec![objects]).sid("ReadBillingExport"));
+    }
     if config.quotas.enabled {
         let tables = [crate::quotas::admin::USAGE_TABLE_ID, crate::quotas::admin::AUDIT_TABLE_ID].iter().map(|id| Value::get_att(*id, "Arn")).collect();
         out.push(Statement::allow(QUOTA_STATUS_READ, tables).sid("ReadQuotaStatus"));

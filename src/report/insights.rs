@@ -94,10 +94,14 @@ pub struct UserFigures {
     pub ignored_rows: usize,
 }
 
-/// Sums rows per principal and model, prices each model's tokens, and ranks users by cost,
-/// then tokens, then name.
-pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) -> UserFigures {
-    let mut per: BTreeMap<String, BTreeMap<String, (u64, Tokens)>> = BTreeMap::new();
+/// Calls and tokens per principal, then per model id as logged.
+pub type PrincipalModelSums = BTreeMap<String, BTreeMap<String, (u64, Tokens)>>;
+
+/// Sums the query rows per principal and model (the days added up); the second value counts
+/// rows without a `principal` field. Shared by [`parse`] and `report --reconcile`, so both
+/// read the logs the same way.
+pub fn sum_by_principal_and_model(rows: &[Vec<(String, String)>]) -> (PrincipalModelSums, usize) {
+    let mut per = PrincipalModelSums::new();
     let mut ignored_rows = 0;
     for row in rows {
         let get = |k: &str| row.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
@@ -114,6 +118,13 @@ pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) 
         e.1.cache_read += num("cache_read_tokens");
         e.1.cache_write += num("cache_write_tokens");
     }
+    (per, ignored_rows)
+}
+
+/// Sums rows per principal and model, prices each model's tokens, and ranks users by cost,
+/// then tokens, then name.
+pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) -> UserFigures {
+    let (per, ignored_rows) = sum_by_principal_and_model(rows);
     let mut users: Vec<UserRow> = per
         .into_iter()
         .map(|(principal, models)| {

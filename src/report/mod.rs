@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod period;
 pub mod projection;
+pub mod reconcile;
 pub mod render;
 #[cfg(feature = "aws")]
 pub mod stack;

@@ -4,7 +4,7 @@ use super::{breakdown, empty_breakdown_note, projection_lines, summary, By};
 use crate::report::model::Report;
 
 /// Pipes and newlines would break a table cell.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
