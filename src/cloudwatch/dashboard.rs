@@ -431,6 +431,18 @@ pub fn bedrock_per_model(metric: &str, stat: Stat, period: u32) -> MetricSource 
     }
 }
 
+/// `SEARCH` over every model's model-level series of a bedrock-mantle metric, labelled as
+/// usage no principal is charged with.
+pub fn mantle_per_model(metric: &str, stat: Stat, period: u32) -> MetricSource {
+    use crate::cloudwatch::metric::{MANTLE_MODEL_DIMENSION, MANTLE_NAMESPACE};
+    MetricSource::Math {
+        expression: format!("SEARCH('{{{MANTLE_NAMESPACE},{MANTLE_MODEL_DIMENSION}}} MetricName=\"{metric}\"', '{}', {period})", stat.name()),
+        inputs: Vec::new(),
+        label: format!("unattributed (Mantle) {metric} by model"),
+        period,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,10 @@ pub mod ops;
 pub mod policy;
 pub mod status;
 pub mod time;
+/// The AWS side of `quota status --untracked` and `quota track`: feature `aws`.
+#[cfg(feature = "aws")]
+pub mod tracking;
+pub mod untracked;
 
 #[cfg(test)]
 mod fixture_tests;
