@@ -144,7 +144,8 @@ pub fn run(args: QuotaArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
                     StatusFormat::Text => w(out, untracked::render(q, &view))?,
                     StatusFormat::Json => w(out, format!("{:#}\n", untracked::to_json(q, &view)))?,
                 }
-                if let Some(why) = &view.keys_unavailable {
+                // The table says it already; JSON readers get it on standard error too.
+                if let (Some(why), StatusFormat::Json) = (&view.keys_unavailable, format) {
                     eprintln!("warning: Bedrock API keys could not be listed: {why}");
                 }
                 Ok(Outcome::Ok)

@@ -48,6 +48,13 @@ async fn user_tags(aws: &Aws, name: &str) -> Result<Vec<(String, String)>, AwsEr
     Ok(out)
 }
 
+/// An SDK error as one readable clause: the SDK appends a debug dump of an unparsable answer
+/// (HTML of a 500) after the message, which says nothing an operator can act on.
+fn brief(text: &str) -> String {
+    let cut = text.find(" (ServiceError(").map_or(text, |i| &text[..i]);
+    cut.chars().take(300).collect()
+}
+
 /// The users that can call Bedrock outside quota management. The keys of each user are listed
 /// (one ListServiceSpecificCredentials per user); when that is refused or fails, the rest of
 /// the account is classified by name only and the view says so.
@@ -62,7 +69,7 @@ pub async fn find_untracked(aws: &Aws, q: &Quotas) -> Result<UntrackedView, AwsE
             Ok(keys) => u.keys = keys,
             // Deleted since ListUsers: nothing to flag.
             Err(e) if e.is_not_found() => {}
-            Err(e) => keys_unavailable = Some(e.to_string()),
+            Err(e) => keys_unavailable = Some(brief(&e.to_string())),
         }
     }
     let mut candidates = Vec::new();
@@ -86,7 +93,7 @@ pub async fn track_user(aws: &Aws, q: &Quotas, name: &str) -> Result<(TrackOutco
         Err(e) => return Err(aws.error("GetUser", e).into()),
     };
     let Some(user) = user else {
-        return Err(AdminError::UnknownPrincipal { principal: name.to_owned(), detail: "no IAM user has that name (`quota track` takes IAM user names; `quota status --untracked` lists the candidates)".into() });
+        return Err(AdminError::UnknownUser(name.to_owned()));
     };
     let facts = UserFacts {
         name: user.user_name().to_owned(),
@@ -128,7 +135,7 @@ impl Session {
         wanted.retain(|n| seen.insert(n.clone()));
         for n in names {
             if matches!(self.aws.iam().get_user().user_name(n).send().await, Err(ref e) if e.code() == Some("NoSuchEntity")) {
-                return Err(AdminError::UnknownPrincipal { principal: n.clone(), detail: "no IAM user has that name; nothing was changed".into() });
+                return Err(AdminError::UnknownUser(n.clone()));
             }
         }
         let (key, value) = managed_tag(q);
@@ -192,6 +199,13 @@ mod recorded {
         // Tags are read only for the three users with a sign of Bedrock use.
         assert_eq!(client.actual_requests().count(), 8);
         assert!(sent(&client, 7).contains("Action=ListUserTags") && sent(&client, 7).contains("UserName=carol"));
+    }
+
+    #[test]
+    fn an_unparsable_answer_is_cut_to_its_message() {
+        let text = "ListServiceSpecificCredentials failed in eu-central-1: UnknownError: service error: unhandled error: error parsing XML: no root element (ServiceError(ServiceError { raw: Response { status: 500 } }))";
+        assert_eq!(brief(text), "ListServiceSpecificCredentials failed in eu-central-1: UnknownError: service error: unhandled error: error parsing XML: no root element");
+        assert_eq!(brief(&"x".repeat(500)).len(), 300);
     }
 
     #[test]

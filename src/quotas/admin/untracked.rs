@@ -229,6 +229,26 @@ pub fn to_json(q: &Quotas, v: &UntrackedView) -> Value {
     })
 }
 
+/// The quota operator's statements for `quota status --untracked` and `quota track`: list the
+/// users (no resource type), read every user's tags and API-key metadata, read users under the
+/// managed path, and tag them with exactly the quota tag. No action writes policy text.
+pub fn operator_statements(q: &Quotas) -> Vec<crate::iam::Statement> {
+    use crate::cfn::{Pseudo, Sub, Value};
+    use crate::iam::actions::{IAM_LIST_USERS, QUOTA_TRACK_READ, QUOTA_TRACK_TAG, QUOTA_UNTRACKED_READ};
+    use crate::iam::{Condition, Statement};
+    let users = |path: &str| Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":iam::").pseudo(Pseudo::AccountId).text(&format!(":user{path}*")).build();
+    let (key, value) = managed_tag(q);
+    vec![
+        Statement::on_any_resource(&crate::iam::policy::IAM_LIST_USERS_API, IAM_LIST_USERS).sid("ListUsersForUntracked"),
+        Statement::allow(QUOTA_UNTRACKED_READ, vec![users("/")]).sid("ReadUserTagsAndApiKeys"),
+        Statement::allow(QUOTA_TRACK_READ, vec![users(&q.managed_path)]).sid("ReadManagedPathUsers"),
+        Statement::allow(QUOTA_TRACK_TAG, vec![users(&q.managed_path)])
+            .sid("TagWithTheQuotaTagOnly")
+            .condition(Condition { operator: "ForAllValues:StringEquals", key: "aws:TagKeys".into(), values: vec![Value::str(key)] })
+            .condition(Condition::new("StringEquals", format!("aws:RequestTag/{key}"), value)),
+    ]
+}
+
 /// What `quota track` did to one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackOutcome {
@@ -312,6 +332,34 @@ mod tests {
         let text = render(&quotas, &partial);
         assert!(text.contains("none\n") && text.contains("warning: the Bedrock API keys could not be listed (ListServiceSpecificCredentials failed)"), "{text}");
         assert_eq!(to_json(&quotas, &partial)["api_keys_listed"], false);
+    }
+
+    #[test]
+    fn the_operator_policy_tags_only_the_quota_tag_and_passes_the_checks() {
+        use crate::cfn::Template;
+        use crate::iam::{PolicyDocument, Role};
+        let mut quotas = q();
+        quotas.managed_path = "/bedrock/".into();
+        let mut t = Template::new("t");
+        Role::new("QuotaOperator")
+            .assumed_by_service("lambda.amazonaws.com", vec![])
+            .inline_policy("quota-tracking", PolicyDocument::new().statements(operator_statements(&quotas)))
+            .build(&mut t)
+            .unwrap();
+        assert!(crate::checks::least_privilege::check(&t).is_empty(), "{:?}", crate::checks::least_privilege::check(&t));
+        assert!(crate::checks::permissions_management::check(&t).is_empty(), "{:?}", crate::checks::permissions_management::check(&t));
+        let json: Value = serde_json::from_str(&crate::cfn::render::render(&t, crate::cfn::render::Format::Json)).unwrap();
+        let doc = &json["Resources"]["QuotaOperator"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        let tag = doc.as_array().unwrap().iter().find(|s| s["Sid"] == "TagWithTheQuotaTagOnly").unwrap();
+        assert_eq!(tag["Action"], json!("iam:TagUser"));
+        assert_eq!(tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"], json!("bedrock-watch-quota"));
+        assert_eq!(tag["Condition"]["StringEquals"]["aws:RequestTag/bedrock-watch-quota"], json!("managed"));
+        assert_eq!(tag["Resource"], json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/bedrock/*"}));
+        let actions: Vec<String> = doc.as_array().unwrap().iter().flat_map(|s| match &s["Action"] {
+            serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+            x => vec![x.as_str().unwrap().to_owned()],
+        }).collect();
+        assert_eq!(actions, vec!["iam:ListUsers", "iam:ListUserTags", "iam:ListServiceSpecificCredentials", "iam:GetUser", "iam:TagUser"]);
     }
 
     #[test]
