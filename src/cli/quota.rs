@@ -175,7 +175,11 @@ pub fn run(args: QuotaArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
                 Ok(if refused { Outcome::Failed } else { Outcome::Ok })
             }
             QuotaCommand::Status { user, team, format, .. } => {
-                let view = session.status(user.as_deref(), team.as_deref()).await.map_err(admin_report)?;
+                let mut view = session.status(user.as_deref(), team.as_deref()).await.map_err(admin_report)?;
+                // Account-level usage belongs to no user or team view.
+                if user.is_none() && team.is_none() {
+                    view.unattributed = Some(session.unattributed().await);
+                }
                 match format {
                     StatusFormat::Text => w(out, render_status(&view))?,
                     StatusFormat::Json => w(out, format!("{:#}\n", status_json(&view)))?,

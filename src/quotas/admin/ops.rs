@@ -736,14 +736,15 @@ impl Session {
             let month_used = status::usage_of(item.as_ref(), q.unit).map_err(|d| self.bad_item("usage", &json!({"pk": format!("{TEAM_PREFIX}{name}")}), d))?;
             teams.push(TeamRow { name: name.clone(), month: month_used, limit: spec.monthly_limit, members: spec.members.clone() });
         }
-        // Account-level usage belongs to no user or team view.
-        let unattributed = if user.is_none() && team.is_none() { Some(self.unattributed(now).await) } else { None };
-        Ok(StatusView { unit: q.unit, time_zone: q.time_zone.clone(), day, month, principals: rows.into_values().collect(), teams, unattributed })
+        // The unattributed (bedrock-mantle) figures are added by `quota status` itself
+        // ([`Session::unattributed`]): the console's pages do not show them and skip the calls.
+        Ok(StatusView { unit: q.unit, time_zone: q.time_zone.clone(), day, month, principals: rows.into_values().collect(), teams, unattributed: None })
     }
 
     /// bedrock-mantle usage of the stack's region today and this month (local periods of
     /// `quotas.time_zone`). A failure to read it is shown, not fatal: the counters stand alone.
-    async fn unattributed(&self, now: Timestamp) -> status::Unattributed {
+    pub async fn unattributed(&self) -> status::Unattributed {
+        let now = self.now();
         use crate::report::mantle::{MantleApi, SdkMantle};
         let api = SdkMantle { aws: &self.aws, client: self.aws.cloudwatch() };
         let read = async {
