@@ -21,7 +21,7 @@ fn view(n: usize) -> StatusView {
             protected: None,
         })
         .collect();
-    StatusView { unit: QuotaUnit::Tokens, time_zone: "Europe/Berlin".into(), day: "2026-12-02".into(), month: "2026-12".into(), principals, teams: vec![] }
+    StatusView { unit: QuotaUnit::Tokens, time_zone: "Europe/Berlin".into(), day: "2026-12-02".into(), month: "2026-12".into(), principals, teams: vec![], unattributed: None }
 }
 
 fn bench(c: &mut Criterion) {

@@ -140,6 +140,19 @@ fn schema_describes_every_section() {
 }
 
 #[test]
+fn quota_track_and_untracked_usage_errors_exit_2_before_any_aws_call() {
+    let out = run(&["quota", "track"]);
+    assert_eq!(out.status.code(), Some(2), "a user or --all-untracked is required");
+    assert!(text(&out.stderr).contains("required arguments were not provided"), "{}", text(&out.stderr));
+    let out = run(&["quota", "status", "--untracked", "--user", "alice"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot be used with"), "{}", text(&out.stderr));
+    let out = run(&["validate"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("iam-list-users: iam:ListUsers") && s.contains("quota-tracked-iam-users: iam:ListUserTags, iam:ListServiceSpecificCredentials, iam:GetUser, iam:TagUser"), "{s}");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(run(&["synth", "--format", "xml"]).status.code(), Some(2));

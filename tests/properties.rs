@@ -262,7 +262,7 @@ proptest! {
 
     #[test]
     fn dashboards_and_alarms_use_known_metrics_and_defined_ids(config in config_strategy()) {
-        use bedrock_watch::cloudwatch::metric::{expression_ids, insights_metric_names, search_metric_names, BEDROCK_METRICS};
+        use bedrock_watch::cloudwatch::metric::{expression_ids, insights_metric_names, search_metric_names, BEDROCK_METRICS, MANTLE_METRICS, MANTLE_NAMESPACE};
         for stack in monitoring::stacks(&config).unwrap() {
             let t = &stack.template;
             // Metrics the stack defines itself, through metric filters.
@@ -277,7 +277,9 @@ proptest! {
                 (ns == "AWS/Bedrock" && BEDROCK_METRICS.contains(&name)) || own.iter().any(|(n, m)| n == ns && m == name)
             };
             let expression_metrics_known = |expr: &str| {
-                search_metric_names(expr).into_iter().chain(insights_metric_names(expr)).all(|m| BEDROCK_METRICS.contains(&m.as_str()))
+                // A SEARCH names its namespace; the bedrock-mantle graphs search only theirs.
+                let known = if expr.contains(&format!("{{{MANTLE_NAMESPACE},")) { MANTLE_METRICS } else { BEDROCK_METRICS };
+                search_metric_names(expr).into_iter().chain(insights_metric_names(expr)).all(|m| known.contains(&m.as_str()))
             };
             for (id, d) in t.resources_of_type("AWS::CloudWatch::Dashboard") {
                 let body = match d.properties.get("DashboardBody").unwrap() {

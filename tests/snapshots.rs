@@ -232,7 +232,7 @@ fn quota_status_table() {
     use bedrock_watch::config::QuotaUnit;
     use bedrock_watch::quotas::admin::items::Block;
     use bedrock_watch::quotas::admin::policy::Target;
-    use bedrock_watch::quotas::admin::status::{render_status, PrincipalRow, StatusView, TeamRow};
+    use bedrock_watch::quotas::admin::status::{render_status, PrincipalRow, StatusView, TeamRow, Unattributed, UnattributedRow};
     let row = |name: &str, day: f64, month: f64| PrincipalRow { name: name.into(), day, month, day_limit: Some(2_000_000.0), month_limit: Some(30_000_000.0), block: None, protected: None };
     let mut alice = row("alice", 2_150_000.0, 9_400_000.0);
     alice.block = Some(Block {
@@ -256,6 +256,16 @@ fn quota_status_table() {
         month: "2026-12".into(),
         principals: vec![alice, admin, raj, bot],
         teams: vec![TeamRow { name: "support".into(), month: 31_000_000.0, limit: Some(100_000_000.0), members: vec!["support-bot-prod/support-bot".into(), "jane.doe@example.com".into()] }],
+        unattributed: Some(Unattributed {
+            rows: vec![UnattributedRow {
+                model: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+                today_tokens: 42_000.0,
+                month_tokens: 310_000.0,
+                today_usd: Some(0.0672),
+                month_usd: Some(0.496),
+            }],
+            error: None,
+        }),
     };
     text_snapshot("quota_status_table", &render_status(&view));
 }

@@ -84,7 +84,7 @@ pub enum Command {
     },
     /// Print the JSON Schema of the configuration file.
     Schema,
-    /// Quotas of the deployed stack: status, block, unblock, protect, unprotect, audit.
+    /// Quotas of the deployed stack: status, block, unblock, protect, unprotect, audit, track (and `status --untracked`).
     Quota(QuotaArgs),
     /// Draw each dashboard's layout as an SVG or HTML file for review (default into preview/).
     Preview(preview::PreviewArgs),

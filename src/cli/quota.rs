@@ -1,6 +1,6 @@
 //! `bedrock-watch quota ...`: the operator commands of quotas. Parses, connects, calls
 //! [`crate::quotas::admin`], prints. Exit codes: 0 done, 1 refused (protected, out of scope,
-//! nothing to undo), 2 usage, config or AWS error.
+//! nothing to undo, a user `track` cannot bring under management), 2 usage, config or AWS error.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use crate::aws::{self, Aws, Target};
 use crate::quotas::admin::ops::{BlockOutcome, Session};
 use crate::quotas::admin::status::{render_audit, render_status, status_json};
 use crate::quotas::admin::time::{self as qtime, Direction};
+use crate::quotas::admin::untracked::{self, TrackOutcome};
 use crate::quotas::admin::AdminError;
 
 /// Where the quota stack is: the config it was deployed from and the AWS account to reach.
@@ -49,6 +50,21 @@ pub enum QuotaCommand {
         /// `text` (tables) or `json` (the same figures as data, as the console's CSV export).
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
+        /// Instead of usage: the IAM users that can call Bedrock outside quota management
+        /// (console-made `BedrockAPIKey-*` users, holders of Bedrock API keys) without the quota
+        /// tag or outside `quotas.managed_path`.
+        #[arg(long, conflicts_with_all = ["user", "team"])]
+        untracked: bool,
+    },
+    /// Bring IAM users under quota management: tag them with `quotas.managed_tag`, so that the
+    /// quota functions can block them. Idempotent; never moves a user to another path.
+    Track {
+        /// IAM user names.
+        #[arg(required_unless_present = "all_untracked")]
+        users: Vec<String>,
+        /// Every user `quota status --untracked` lists (under the managed path).
+        #[arg(long)]
+        all_untracked: bool,
     },
     /// Block a principal from Bedrock invoke and converse until a time.
     Block {
@@ -121,8 +137,49 @@ pub fn run(args: QuotaArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
         let session = Session::open(aws, config).await.map_err(admin_report)?;
         let w = |out: &mut dyn Write, text: String| out.write_all(text.as_bytes()).map_err(io_report);
         match args.command {
-            QuotaCommand::Status { user, team, format } => {
-                let view = session.status(user.as_deref(), team.as_deref()).await.map_err(admin_report)?;
+            QuotaCommand::Status { untracked: true, format, .. } => {
+                let view = session.untracked().await.map_err(admin_report)?;
+                let q = &session.config.quotas;
+                match format {
+                    StatusFormat::Text => w(out, untracked::render(q, &view))?,
+                    StatusFormat::Json => w(out, format!("{:#}\n", untracked::to_json(q, &view)))?,
+                }
+                // The table says it already; JSON readers get it on standard error too.
+                if let (Some(why), StatusFormat::Json) = (&view.keys_unavailable, format) {
+                    eprintln!("warning: Bedrock API keys could not be listed: {why}");
+                }
+                Ok(Outcome::Ok)
+            }
+            QuotaCommand::Track { users, all_untracked } => {
+                let done = session.track(&users, all_untracked).await.map_err(admin_report)?;
+                let q = &session.config.quotas;
+                let (key, value) = untracked::managed_tag(q);
+                let mut refused = false;
+                for (name, outcome) in &done {
+                    let line = match outcome {
+                        TrackOutcome::Tagged => format!("tracked {name}: tagged {key}={value}; the quota functions can now block it; recorded by {}\n", session.actor),
+                        TrackOutcome::AlreadyTracked => format!("{name} is already tracked (tag {key}={value}); nothing changed\n"),
+                        TrackOutcome::OutsidePath { path } => {
+                            refused = true;
+                            format!(
+                                "{name} not tracked: its path {path} is outside quotas.managed_path {}, which the quota functions' IAM grant is limited to; set quotas.managed_path to a prefix of {path} (and deploy), or recreate the user under {}; nothing changed\n",
+                                q.managed_path, q.managed_path
+                            )
+                        }
+                    };
+                    w(out, line)?;
+                }
+                if done.is_empty() {
+                    w(out, "no untracked users; nothing changed\n".to_owned())?;
+                }
+                Ok(if refused { Outcome::Failed } else { Outcome::Ok })
+            }
+            QuotaCommand::Status { user, team, format, .. } => {
+                let mut view = session.status(user.as_deref(), team.as_deref()).await.map_err(admin_report)?;
+                // Account-level usage belongs to no user or team view.
+                if user.is_none() && team.is_none() {
+                    view.unattributed = Some(session.unattributed().await);
+                }
                 match format {
                     StatusFormat::Text => w(out, render_status(&view))?,
                     StatusFormat::Json => w(out, format!("{:#}\n", status_json(&view)))?,

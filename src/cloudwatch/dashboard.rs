@@ -423,12 +423,24 @@ fn metric_row(m: &Metric, id: Option<&str>, visible: bool, widget_region: Option
 /// `SEARCH` over every model's series of a Bedrock metric: a dashboard line per model without a
 /// model list in the config, over the metric's whole retention.
 pub fn bedrock_per_model(metric: &str, stat: Stat, period: u32) -> MetricSource {
+    per_series_search("AWS/Bedrock", "ModelId", metric, stat, period, format!("{metric} by model"))
+}
+
+/// `SEARCH('{namespace,dimension} MetricName="metric"', stat, period)`: one line per series.
+fn per_series_search(namespace: &str, dimension: &str, metric: &str, stat: Stat, period: u32, label: String) -> MetricSource {
     MetricSource::Math {
-        expression: format!("SEARCH('{{AWS/Bedrock,ModelId}} MetricName=\"{metric}\"', '{}', {period})", stat.name()),
+        expression: format!("SEARCH('{{{namespace},{dimension}}} MetricName=\"{metric}\"', '{}', {period})", stat.name()),
         inputs: Vec::new(),
-        label: format!("{metric} by model"),
+        label,
         period,
     }
+}
+
+/// `SEARCH` over every model's model-level series of a bedrock-mantle metric, labelled as
+/// usage no principal is charged with.
+pub fn mantle_per_model(metric: &str, stat: Stat, period: u32) -> MetricSource {
+    use crate::cloudwatch::metric::{MANTLE_MODEL_DIMENSION, MANTLE_NAMESPACE};
+    per_series_search(MANTLE_NAMESPACE, MANTLE_MODEL_DIMENSION, metric, stat, period, format!("unattributed (Mantle) {metric} by model"))
 }
 
 #[cfg(test)]

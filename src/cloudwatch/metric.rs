@@ -31,6 +31,15 @@ pub const BEDROCK_METRICS: &[&str] = &[
     "ModelInvocationLargeDataS3DeliveryFailure",
 ];
 
+/// The namespace of the bedrock-mantle endpoint's metrics (OpenAI- and Anthropic-compatible
+/// APIs): per account, project and model, never per principal (Bedrock user guide,
+/// "monitoring-mantle-metrics").
+pub const MANTLE_NAMESPACE: &str = "AWS/BedrockMantle";
+/// The dimension of its model-level series.
+pub const MANTLE_MODEL_DIMENSION: &str = "Model";
+/// bedrock-mantle metrics the documentation lists; dashboards may use only these there.
+pub const MANTLE_METRICS: &[&str] = &["Inferences", "InferenceClientErrors", "TotalInputTokens", "TotalOutputTokens", "InputTokens"];
+
 /// A statistic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stat {

@@ -319,7 +319,7 @@ mod tests {
     }
 
     fn view(principals: Vec<PrincipalRow>) -> StatusView {
-        StatusView { unit: QuotaUnit::Tokens, time_zone: "UTC".into(), day: "2026-12-02".into(), month: "2026-12".into(), principals, teams: vec![] }
+        StatusView { unit: QuotaUnit::Tokens, time_zone: "UTC".into(), day: "2026-12-02".into(), month: "2026-12".into(), principals, teams: vec![], unattributed: None }
     }
 
     #[test]

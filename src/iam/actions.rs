@@ -151,5 +151,17 @@ pub const LOGS_INSIGHTS_RESULTS: &[&str] = &["logs:GetQueryResults", "logs:StopQ
 pub const REPORT_RECONCILE_READ: &[&str] = &["s3:GetObject"];
 /// `bedrock-watch quota status` and `quota audit` (src/quotas/admin/ops.rs): reads only.
 pub const QUOTA_STATUS_READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"];
+/// `quota status --untracked` (src/quotas/admin/tracking.rs): every IAM user of the account.
+pub const IAM_LIST_USERS: &[&str] = &["iam:ListUsers"];
+/// `quota status --untracked` per user: its tags and its Bedrock API keys (metadata; IAM never
+/// returns a key's secret again).
+pub const QUOTA_UNTRACKED_READ: &[&str] = &["iam:ListUserTags", "iam:ListServiceSpecificCredentials"];
+/// `quota track`: reading the user named.
+pub const QUOTA_TRACK_READ: &[&str] = &["iam:GetUser"];
+/// `quota track`: adding the quota tag, granted only with `aws:TagKeys` and `aws:RequestTag`
+/// conditions naming that one tag (tagging can only subject a user to quota blocks).
+pub const QUOTA_TRACK_TAG: &[&str] = &["iam:TagUser"];
+/// Everything the quota operator does to IAM users for `--untracked` and `track`: the union.
+pub const QUOTA_TRACKING_USER_ACTIONS: &[&str] = &["iam:ListUserTags", "iam:ListServiceSpecificCredentials", "iam:GetUser", "iam:TagUser"];
 /// Opening the stack's dashboards.
 pub const DASHBOARD_READ: &[&str] = &["cloudwatch:GetDashboard"];

@@ -126,8 +126,16 @@ pub const MONITORING_READ_API: WildcardResource = WildcardResource {
     reason: "CloudWatch ListMetrics/GetMetricData and CloudWatch Logs GetQueryResults/StopQuery support no resource-level permissions; they only read",
 };
 
+/// Listing the account's IAM users for `quota status --untracked` (the quota operator's policy,
+/// [`crate::quotas::admin::untracked::operator_statements`]).
+pub const IAM_LIST_USERS_API: WildcardResource = WildcardResource {
+    name: "iam-list-users",
+    actions: crate::iam::actions::IAM_LIST_USERS,
+    reason: "iam:ListUsers supports no resource-level permissions; it returns user names, paths and ARNs, no credentials and no policies",
+};
+
 /// Every wildcard-resource exception the tool may write.
-pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &BEDROCK_BEARER_TOKEN_API, &MONITORING_READ_API];
+pub const WILDCARD_EXCEPTIONS: &[&WildcardResource] = &[&BEDROCK_LOGGING_API, &KMS_KEY_POLICY_SELF, &BEDROCK_BEARER_TOKEN_API, &MONITORING_READ_API, &IAM_LIST_USERS_API];
 
 /// Resources the stack acts on but does not create: the IAM principals and permission sets the
 /// quota functions block and unblock. Their ARNs are scoped by path, tag or config, never `*`.
@@ -167,7 +175,16 @@ pub const OWN_STACK: OutsideStackResource = OutsideStackResource {
 };
 
 /// Every outside-the-stack exception the tool may write.
-pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK];
+/// The users `quota status --untracked` reads and `quota track` tags: any user of the account
+/// may hold a Bedrock API key, so the reads name every user; the tag is limited to the managed
+/// path and, by condition, to the quota tag key and value.
+pub const QUOTA_TRACKED_USERS: OutsideStackResource = OutsideStackResource {
+    name: "quota-tracked-iam-users",
+    actions: crate::iam::actions::QUOTA_TRACKING_USER_ACTIONS,
+    reason: "API-key users exist outside the stack (the Bedrock console makes them); reading their tags and key metadata finds the untracked ones, and the only write is the quota tag, by aws:TagKeys and aws:RequestTag condition",
+};
+
+pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK, &QUOTA_TRACKED_USERS];
 
 /// A permissions-management action the stack grants although the policy text it writes is not
 /// fixed by the template (the built-in check `permissions-management` refuses all others).

@@ -88,6 +88,7 @@ pub fn dashboard(config: &Config, log_group: &Value, primary_cost: &str) -> Dash
                 .size(24, 7),
             ],
         };
+        widgets.push(super::dashboard_common::mantle_tokens(title("Unattributed (Mantle): bedrock-mantle tokens per model per day"), DAY, "day"));
         if config.attribution.enabled {
             let group = if region == primary { log_group.clone() } else { Value::str(config.logging.log_group_name.as_str()) };
             let who = crate::bedrock::identity::insights_commands(config.attribution.sessions_are_people);

@@ -135,6 +135,7 @@ pub fn widgets_for_region(config: &Config, region: &str, single_region: bool, lo
         widgets.push(Widget::graph(title("Estimated cost per hour by model"), sources).stacked().y_label("USD / hour").size(24, 6));
     }
     widgets.extend(graphs(title("Time to first token (streaming)"), "Milliseconds", vec![("average", series("TimeToFirstToken", Stat::Average))]));
+    widgets.push(super::dashboard_common::mantle_tokens(title("Unattributed (Mantle): bedrock-mantle tokens by model"), PERIOD, "5 min"));
     widgets.push(Widget::graph(title("Invocation-log delivery"), delivery_health()).y_label("Deliveries / 5 min"));
     widgets.push(Widget::logs(title("Recent invocations"), vec![log_group.clone()], recent_invocations_query(config.dashboard.recent_invocations)));
     widgets.push(Widget::logs(title("Recent calls without output (failed or rejected)"), vec![log_group], RECENT_ERRORS_QUERY));

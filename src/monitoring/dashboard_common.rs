@@ -2,7 +2,8 @@
 //! others, and the models priced on cost widgets.
 
 use crate::bedrock::pricing::TokenKind;
-use crate::cloudwatch::{MetricSource, Widget};
+use crate::cloudwatch::dashboard::mantle_per_model;
+use crate::cloudwatch::{MetricSource, Stat, Widget};
 use crate::config::Config;
 
 /// The dashboards of the config, as (name, what it is for), operations first.
@@ -83,4 +84,16 @@ pub fn cost_elsewhere(config: &Config) -> Widget {
         config.models.len()
     ))
     .size(24, 2)
+}
+
+/// Tokens of the bedrock-mantle endpoint by model, labelled unattributed: those calls are not in
+/// the invocation logs and their metrics carry no principal, so no per-user view or quota
+/// counts them (README "What can bypass a quota").
+pub fn mantle_tokens(title: String, period: u32, per: &str) -> Widget {
+    Widget::graph(
+        title,
+        vec![mantle_per_model("TotalInputTokens", Stat::Sum, period), mantle_per_model("TotalOutputTokens", Stat::Sum, period)],
+    )
+    .stacked()
+    .y_label(format!("Tokens / {per}, no principal"))
 }

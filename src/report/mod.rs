@@ -8,6 +8,7 @@
 //! without it.
 
 pub mod insights;
+pub mod mantle;
 pub mod metrics;
 pub mod model;
 pub mod period;
@@ -106,7 +107,10 @@ pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut 
     models.extend(config.models.iter().cloned());
     models.sort();
     models.dedup();
-    if models.is_empty() {
+    progress.step("reading bedrock-mantle usage (AWS/BedrockMantle)");
+    let mantle_api = mantle::SdkMantle { aws, client: aws.cloudwatch() };
+    let mantle_usage = mantle::read(&mantle_api, req.period.start, req.period.end).await;
+    if models.is_empty() && !mantle_usage.as_ref().is_ok_and(|m| !m.is_empty()) {
         return Err(ReportError::NoBedrockMetrics { region: aws.region.clone() });
     }
     let queries = metrics::queries_for(&models, &req.period);
@@ -127,7 +131,15 @@ pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut 
     };
     let mut report = assemble(&aws.region, &stack_name, Some(log_group), req, &figures, users, &prices);
     report.notes.extend(fetched.messages.into_iter().map(|m| format!("CloudWatch: {m}")));
-    if report.totals.invocations == 0 && report.users.rows.is_empty() {
+    match mantle_usage {
+        Ok(by_model) => report.mantle = mantle::section(&by_model, &prices, &aws.region),
+        // Mantle usage is a part of the report; the runtime figures still stand without it.
+        Err(e) => report.notes.push(format!("bedrock-mantle usage unavailable: {e}")),
+    }
+    if let Some(m) = report.mantle.as_ref().filter(|m| !m.unpriced_models.is_empty()) {
+        report.notes.push(format!("no price for the bedrock-mantle model(s) {}: their tokens are not in the unattributed cost", m.unpriced_models.join(", ")));
+    }
+    if report.totals.invocations == 0 && report.users.rows.is_empty() && report.mantle.is_none() {
         return Err(ReportError::NoData { region: aws.region.clone(), start: report.period.start, end: report.period.end });
     }
     Ok(report)
@@ -251,6 +263,7 @@ pub fn assemble(
         users,
         projection,
         notes,
+        mantle: None,
     }
 }
 

@@ -31,6 +31,40 @@ pub struct Report {
     pub projection: Projection,
     /// Caveats a reader must know (unpriced models, truncated results, emulator gaps).
     pub notes: Vec<String>,
+    /// Usage through the bedrock-mantle endpoint (`AWS/BedrockMantle`), which no principal can
+    /// be charged with; absent when the region has none in the period. Not in `totals`, which
+    /// are the `AWS/Bedrock` runtime figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mantle: Option<Mantle>,
+}
+
+/// Unattributed usage: the bedrock-mantle endpoint's tokens per model, priced where the model
+/// maps to the price table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mantle {
+    /// Why no principal is charged with it.
+    pub unattributed_because: String,
+    pub inferences: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// USD of the priced models (input and output tokens).
+    pub estimated_cost_usd: f64,
+    pub unpriced_models: Vec<String>,
+    /// One row per model, sorted by model id.
+    pub models: Vec<MantleRow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MantleRow {
+    /// The `Model` dimension of `AWS/BedrockMantle`.
+    pub model: String,
+    pub inferences: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Absent when the price table has no price for the model.
+    pub estimated_cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -135,3 +135,31 @@ fn html_is_self_contained_with_charts() {
     // Five segments: 2 models on day 1, 1 on day 2 (tokens), and the same for cost.
     assert_eq!(html.matches("class=\"bar\"").count(), 3 + 3 + 2 + 2);
 }
+
+#[test]
+fn mantle_usage_is_its_own_unattributed_section_in_every_format() {
+    let mut r = fixture();
+    let mut by = BTreeMap::new();
+    by.insert(HAIKU.to_owned(), mantle::Figures { inferences: 2.0, input_tokens: 5_000.0, output_tokens: 1_000.0 });
+    by.insert("openai.gpt-oss-120b".to_owned(), mantle::Figures { inferences: 1.0, input_tokens: 100.0, output_tokens: 50.0 });
+    r.mantle = mantle::section(&by, &PriceTable::built_in(), "us-east-1");
+    let totals_before = fixture().totals;
+    assert_eq!(r.totals, totals_before, "Mantle usage is not folded into the runtime totals");
+    let table = render::render(&r, render::Format::Table, render::By::Model);
+    assert!(table.contains("Unattributed (Mantle): the bedrock-mantle endpoint, by model"), "{table}");
+    assert!(table.contains("Not attributed to any user: calls through the bedrock-mantle endpoint"), "{table}");
+    // Haiku 3.5: 5,000 in × $0.0008 + 1,000 out × $0.004 = $0.0080; the unknown model is unpriced.
+    assert!(table.contains(&format!("  {HAIKU}           2         5,000          1,000             $0.0080\n")), "{table}");
+    assert!(table.contains("  unattributed (Mantle) total                        3         5,100          1,050  $0.0080 + unpriced\n"), "{table}");
+    let md = render::render(&r, render::Format::Markdown, render::By::Model);
+    assert!(md.contains("### Unattributed (Mantle)") && md.contains("| openai.gpt-oss-120b | 1 | 100 | 50 | n/a |"), "{md}");
+    let html = render::render(&r, render::Format::Html, render::By::Model);
+    assert!(html.contains("<h2>Unattributed (Mantle): the bedrock-mantle endpoint, by model</h2>"), "{html}");
+    let json = render::render(&r, render::Format::Json, render::By::Model);
+    assert_eq!(Report::from_json(&json).unwrap(), r);
+    assert!(json.contains("\"unattributed_because\""));
+    // Without Mantle usage nothing changes: no key in the JSON, no section.
+    let plain = render::render(&fixture(), render::Format::Json, render::By::Model);
+    assert!(!plain.contains("mantle"), "{plain}");
+    assert!(!render::render(&fixture(), render::Format::Table, render::By::Model).contains("Mantle"));
+}

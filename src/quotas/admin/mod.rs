@@ -16,6 +16,10 @@ pub mod ops;
 pub mod policy;
 pub mod status;
 pub mod time;
+/// The AWS side of `quota status --untracked` and `quota track`: feature `aws`.
+#[cfg(feature = "aws")]
+pub mod tracking;
+pub mod untracked;
 
 #[cfg(test)]
 mod fixture_tests;
@@ -100,6 +104,8 @@ pub enum AdminError {
     Aws(#[from] AwsError),
     #[error("unknown principal `{principal}`: {detail}")]
     UnknownPrincipal { principal: String, detail: String },
+    #[error("unknown IAM user `{0}`: no IAM user has that name; nothing was changed")]
+    UnknownUser(String),
     #[error("unknown team `{0}`: not in quotas.teams")]
     UnknownTeam(String),
     /// The command was understood but the mechanism refuses it (protected, out of scope, ...).
@@ -126,6 +132,7 @@ impl AdminError {
             AdminError::QuotasNotDeployed { .. } => Some("the deployed stack predates `quotas.enabled: true`: deploy the current template".into()),
             AdminError::Aws(e) => Some(e.help()),
             AdminError::UnknownPrincipal { .. } => Some("name the principal as the identity rule does: an IAM user name, a role name (or role/session when sessions are people), or an IAM Identity Center user name; `quota status` lists those counted".into()),
+            AdminError::UnknownUser(_) => Some("`quota track` takes IAM user names (case-sensitive); `bedrock-watch quota status --untracked` lists the users that can call Bedrock outside quota management".into()),
             AdminError::UnknownTeam(_) => Some("teams are defined in quotas.teams of the config".into()),
             AdminError::Time(_) => Some(time::ACCEPTED.into()),
             AdminError::BadItem { .. } | AdminError::BadPolicy { .. } => Some("the item was not written by bedrock-watch, or by an incompatible version; inspect it in the table".into()),

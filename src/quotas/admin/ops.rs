@@ -135,7 +135,7 @@ impl Session {
     }
 
     /// Appends to the audit trail (quota_core `audit`).
-    async fn audit(&self, action: &str, principal: &str, reason: &str, until: Option<&str>, details: Value, result: &str) -> Result<(), AdminError> {
+    pub(super) async fn audit(&self, action: &str, principal: &str, reason: &str, until: Option<&str>, details: Value, result: &str) -> Result<(), AdminError> {
         let at = self.now();
         let entry = AuditEntry {
             month: qtime::month_key(at, &self.tz),
@@ -251,12 +251,12 @@ impl Session {
     /// Refuses principals outside what the stack's functions may edit (path and tag).
     fn check_scope(&self, what: &str, name: &str, path: &str, tags: &[(String, String)]) -> Result<(), AdminError> {
         let q = &self.config.quotas;
-        let (key, value) = q.managed_tag.split_once('=').unwrap_or(("bedrock-watch-quota", "managed"));
-        let tagged = tags.iter().any(|(k, v)| k == key && v == value);
-        if path.starts_with(&q.managed_path) && tagged {
+        let (key, value) = super::untracked::managed_tag(q);
+        let scope = super::untracked::scope(q, path, tags);
+        if scope.managed() {
             return Ok(());
         }
-        let why = if tagged { format!("its path {path} is not under {}", q.managed_path) } else { format!("it does not carry the tag {key}={value}") };
+        let why = if scope.tag { format!("its path {path} is not under {}", q.managed_path) } else { format!("it does not carry the tag {key}={value}") };
         Err(AdminError::Refused(format!(
             "{what} {name} is out of the quota scope: {why}. The quota functions may only edit users and roles under {} tagged {key}={value}; tag it to enforce quotas on it",
             q.managed_path
@@ -736,7 +736,34 @@ impl Session {
             let month_used = status::usage_of(item.as_ref(), q.unit).map_err(|d| self.bad_item("usage", &json!({"pk": format!("{TEAM_PREFIX}{name}")}), d))?;
             teams.push(TeamRow { name: name.clone(), month: month_used, limit: spec.monthly_limit, members: spec.members.clone() });
         }
-        Ok(StatusView { unit: q.unit, time_zone: q.time_zone.clone(), day, month, principals: rows.into_values().collect(), teams })
+        // The unattributed (bedrock-mantle) figures are added by `quota status` itself
+        // ([`Session::unattributed`]): the console's pages do not show them and skip the calls.
+        Ok(StatusView { unit: q.unit, time_zone: q.time_zone.clone(), day, month, principals: rows.into_values().collect(), teams, unattributed: None })
+    }
+
+    /// bedrock-mantle usage of the stack's region today and this month (local periods of
+    /// `quotas.time_zone`). A failure to read it is shown, not fatal: the counters stand alone.
+    pub async fn unattributed(&self) -> status::Unattributed {
+        let now = self.now();
+        use crate::report::mantle::{MantleApi, SdkMantle};
+        let api = SdkMantle { aws: &self.aws, client: self.aws.cloudwatch() };
+        let read = async {
+            let start = |t: Result<Timestamp, qtime::TimeError>| t.map(|t| t.as_second()).map_err(|e| e.to_string());
+            let (day, month) = (start(qtime::day_start(now, &self.tz))?, start(qtime::month_start(now, &self.tz))?);
+            let models = api.list_models().await.map_err(|e| e.to_string())?;
+            if models.is_empty() {
+                return Ok(Vec::new());
+            }
+            let today = api.sums(&models, day, now.as_second()).await.map_err(|e| e.to_string())?;
+            let month = api.sums(&models, month, now.as_second()).await.map_err(|e| e.to_string())?;
+            let mut rows = status::unattributed_rows(&today, &month, &self.config.pricing.table(), &self.aws.region);
+            rows.retain(|r| r.month_tokens > 0.0 || r.today_tokens > 0.0);
+            Ok::<_, String>(rows)
+        };
+        match read.await {
+            Ok(rows) => status::Unattributed { rows, error: None },
+            Err(e) => status::Unattributed { rows: Vec::new(), error: Some(e) },
+        }
     }
 
     /// `quota audit`: the trail since `since` (everything without it), oldest first.

@@ -57,6 +57,69 @@ pub struct StatusView {
     pub month: String,
     pub principals: Vec<PrincipalRow>,
     pub teams: Vec<TeamRow>,
+    /// Usage no principal is charged with (the bedrock-mantle endpoint); `None` when the view
+    /// is narrowed to a user or team.
+    pub unattributed: Option<Unattributed>,
+}
+
+/// bedrock-mantle usage in the stack's region today and this month: counted against no
+/// principal and no team, because those calls are not in the invocation logs the accounting
+/// function reads and their metrics carry no principal ([`crate::report::mantle`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Unattributed {
+    pub rows: Vec<UnattributedRow>,
+    /// Why the metrics could not be read (then `rows` is empty).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnattributedRow {
+    pub model: String,
+    /// Input + output tokens.
+    pub today_tokens: f64,
+    pub month_tokens: f64,
+    /// At the price table; `None` for a model without a price.
+    pub today_usd: Option<f64>,
+    pub month_usd: Option<f64>,
+}
+
+/// The rows from Mantle sums of today and this month, priced with the handlers' price table.
+pub fn unattributed_rows(
+    today: &std::collections::BTreeMap<String, crate::report::mantle::Figures>,
+    month: &std::collections::BTreeMap<String, crate::report::mantle::Figures>,
+    prices: &crate::bedrock::pricing::PriceTable,
+    region: &str,
+) -> Vec<UnattributedRow> {
+    let models: std::collections::BTreeSet<&String> = today.keys().chain(month.keys()).collect();
+    models
+        .into_iter()
+        .map(|m| {
+            let one = |by: &std::collections::BTreeMap<String, crate::report::mantle::Figures>| {
+                let r = crate::report::mantle::row(m, &by.get(m).copied().unwrap_or_default(), prices, region);
+                ((r.input_tokens + r.output_tokens) as f64, r.estimated_cost_usd)
+            };
+            let ((today_tokens, today_usd), (month_tokens, month_usd)) = (one(today), one(month));
+            UnattributedRow { model: m.clone(), today_tokens, month_tokens, today_usd, month_usd }
+        })
+        .collect()
+}
+
+fn render_unattributed(u: &Unattributed) -> String {
+    let mut out = format!("\nUnattributed (bedrock-mantle endpoint), counted against no principal or team: {}:\n", crate::report::mantle::UNATTRIBUTED_BECAUSE);
+    if let Some(e) = &u.error {
+        out.push_str(&format!("could not be read: {e}\n"));
+    } else if u.rows.is_empty() {
+        out.push_str("none\n");
+    } else {
+        let usd = |v: Option<f64>| v.map_or("unpriced".to_owned(), |v| format!("{v:.4}"));
+        let rows: Vec<Vec<String>> = u
+            .rows
+            .iter()
+            .map(|r| vec![r.model.clone(), amount(r.today_tokens, QuotaUnit::Tokens), amount(r.month_tokens, QuotaUnit::Tokens), usd(r.today_usd), usd(r.month_usd)])
+            .collect();
+        out.push_str(&table(&["MODEL", "TODAY (TOKENS)", "THIS MONTH (TOKENS)", "TODAY (EST. USD)", "THIS MONTH (EST. USD)"], &rows));
+    }
+    out
 }
 
 /// `1,234,567 tokens` or `0.1234 USD`, as quota_core `fmt` without the unit.
@@ -166,6 +229,9 @@ pub fn render_status(v: &StatusView) -> String {
             blocks.iter().map(|b| vec![b.principal.clone(), b.until.clone(), b.target.mechanism().to_owned(), b.blocked_by.clone(), b.reason.clone()]).collect();
         out.push_str(&table(&["PRINCIPAL", "UNTIL", "MECHANISM", "BLOCKED BY", "REASON"], &rows));
     }
+    if let Some(u) = &v.unattributed {
+        out.push_str(&render_unattributed(u));
+    }
     out
 }
 
@@ -189,7 +255,14 @@ pub fn status_json(v: &StatusView) -> Value {
         })
         .collect();
     let teams: Vec<Value> = v.teams.iter().map(|t| serde_json::json!({"name": t.name, "this_month": t.month, "monthly_limit": t.limit, "members": t.members})).collect();
-    serde_json::json!({"unit": unit, "time_zone": v.time_zone, "day": v.day, "month": v.month, "principals": principals, "teams": teams})
+    let unattributed = v.unattributed.as_ref().map(|u| {
+        serde_json::json!({
+            "source": "bedrock-mantle", "because": crate::report::mantle::UNATTRIBUTED_BECAUSE, "error": u.error,
+            "models": u.rows.iter().map(|r| serde_json::json!({"model": r.model, "today_tokens": r.today_tokens, "this_month_tokens": r.month_tokens,
+                "today_estimated_usd": r.today_usd, "this_month_estimated_usd": r.month_usd})).collect::<Vec<_>>(),
+        })
+    });
+    serde_json::json!({"unit": unit, "time_zone": v.time_zone, "day": v.day, "month": v.month, "principals": principals, "teams": teams, "unattributed": unattributed})
 }
 
 /// A delay in milliseconds as an operator reads it: `850 ms`, `4.2 s`, `3 min 5 s`.
@@ -270,6 +343,7 @@ mod tests {
             month: "2026-12".into(),
             principals: vec![PrincipalRow { name: "ann".into(), day: 150.0, month: 150.0, day_limit: Some(100.0), month_limit: None, block: None, protected: None }],
             teams: vec![TeamRow { name: "ml".into(), month: 150.0, limit: Some(1000.0), members: vec!["ann".into()] }],
+            unattributed: None,
         };
         let j = status_json(&v);
         assert_eq!(j["principals"][0]["state"], "over limit");
@@ -284,5 +358,42 @@ mod tests {
         assert_eq!(amount(1234567.0, QuotaUnit::Tokens), "1,234,567");
         assert_eq!(amount(999.0, QuotaUnit::Tokens), "999");
         assert_eq!(amount(0.123456, QuotaUnit::Usd), "0.1235");
+    }
+
+    #[test]
+    fn mantle_usage_is_shown_as_unattributed_and_counted_against_nobody() {
+        use crate::report::mantle::Figures;
+        let haiku = "anthropic.claude-3-5-haiku-20241022-v1:0";
+        let mut today = std::collections::BTreeMap::new();
+        today.insert(haiku.to_owned(), Figures { inferences: 1.0, input_tokens: 1_000.0, output_tokens: 500.0 });
+        let mut month = today.clone();
+        month.insert(haiku.to_owned(), Figures { inferences: 4.0, input_tokens: 10_000.0, output_tokens: 2_000.0 });
+        month.insert("openai.gpt-oss-120b".to_owned(), Figures { inferences: 1.0, input_tokens: 70.0, output_tokens: 30.0 });
+        let rows = unattributed_rows(&today, &month, &crate::bedrock::pricing::PriceTable::built_in(), "us-east-1");
+        assert_eq!(rows.len(), 2);
+        // Haiku 3.5: 1,000 × 0.0008 + 500 × 0.004 (per 1K) = 0.0028 today; 0.008 + 0.008 this month.
+        assert_eq!((rows[0].today_tokens, rows[0].month_tokens), (1_500.0, 12_000.0));
+        assert!((rows[0].today_usd.unwrap() - 0.0028).abs() < 1e-12 && (rows[0].month_usd.unwrap() - 0.016).abs() < 1e-12);
+        assert_eq!((rows[1].today_tokens, rows[1].today_usd, rows[1].month_usd), (0.0, None, None));
+        let principal = PrincipalRow { name: "ann".into(), day: 10.0, month: 10.0, day_limit: Some(100.0), month_limit: None, block: None, protected: None };
+        let v = StatusView {
+            unit: QuotaUnit::Tokens,
+            time_zone: "UTC".into(),
+            day: "2026-12-02".into(),
+            month: "2026-12".into(),
+            principals: vec![principal],
+            teams: vec![],
+            unattributed: Some(Unattributed { rows, error: None }),
+        };
+        let text = render_status(&v);
+        assert!(text.contains("Unattributed (bedrock-mantle endpoint), counted against no principal or team: calls through the bedrock-mantle endpoint are not in the invocation logs"), "{text}");
+        assert!(text.contains("anthropic.claude-3-5-haiku-20241022-v1:0  1,500           12,000               0.0028            0.0160"), "{text}");
+        assert!(text.contains("openai.gpt-oss-120b                       0               100                  unpriced          unpriced"), "{text}");
+        assert!(text.contains("ann        10 / 100 (10%)  10 (no limit)  ok"), "the principal's own usage does not include Mantle: {text}");
+        let j = status_json(&v);
+        assert_eq!(j["unattributed"]["models"][0]["this_month_tokens"], 12_000.0);
+        assert_eq!(j["unattributed"]["source"], "bedrock-mantle");
+        let failed = StatusView { unattributed: Some(Unattributed { rows: vec![], error: Some("access denied on GetMetricData".into()) }), ..v };
+        assert!(render_status(&failed).contains("could not be read: access denied on GetMetricData"));
     }
 }

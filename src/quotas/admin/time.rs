@@ -54,6 +54,16 @@ fn local_midnight(d: Date, tz: &TimeZone) -> Result<Timestamp, TimeError> {
     d.to_zoned_datetime(tz.clone()).map(|z| z.timestamp()).map_err(|_| TimeError::Range { value: d.to_string() })
 }
 
+/// Start of the local day holding `t`.
+pub fn day_start(t: Timestamp, tz: &TimeZone) -> Result<Timestamp, TimeError> {
+    local_midnight(t.to_zoned_datetime(tz.clone()).date(), tz)
+}
+
+/// Start of the local month holding `t`.
+pub fn month_start(t: Timestamp, tz: &TimeZone) -> Result<Timestamp, TimeError> {
+    local_midnight(t.to_zoned_datetime(tz.clone()).date().first_of_month(), tz)
+}
+
 /// Start of the local day after the one holding `t`.
 pub fn day_end(t: Timestamp, tz: &TimeZone) -> Result<Timestamp, TimeError> {
     let d = t.to_zoned_datetime(tz.clone()).date();

@@ -161,6 +161,10 @@ pub fn render(r: &Report) -> String {
         let (h, rows) = breakdown(r, By::User);
         out.push_str(&table(&h, &rows));
     }
+    if let Some((why, header, rows)) = super::mantle(r) {
+        out.push_str(&format!("<h2>{}</h2>\n<p class=\"note\">{}</p>\n", esc(super::MANTLE_TITLE), esc(&why)));
+        out.push_str(&table(&header, &rows));
+    }
     out.push_str(&format!("<h2>Projection for a {}-day month</h2>\n<p>{}.</p>\n", r.projection.month_days, esc(&r.projection.method)));
     let p: Vec<Vec<String>> = projection_lines(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
     out.push_str(&table(&["Projected", "Value"], &p));

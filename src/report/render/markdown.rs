@@ -35,6 +35,10 @@ pub fn render(r: &Report, by: By) -> String {
             out.push_str(&table(&h, &rows));
         }
     }
+    if let Some((why, header, rows)) = super::mantle(r) {
+        out.push_str(&format!("\n### {}\n\n{}\n\n", super::MANTLE_TITLE, cell(&why)));
+        out.push_str(&table(&header, &rows));
+    }
     out.push_str(&format!("\n### Projection for a {}-day month\n\n{}.\n\n", r.projection.month_days, cell(&r.projection.method)));
     let p: Vec<Vec<String>> = projection_lines(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
     out.push_str(&table(&["Projected", "Value"], &p));

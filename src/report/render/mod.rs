@@ -152,3 +152,20 @@ pub fn empty_breakdown_note(r: &Report, by: By) -> Option<String> {
         _ => None,
     }
 }
+
+/// Title of the bedrock-mantle section in every rendering.
+pub const MANTLE_TITLE: &str = "Unattributed (Mantle): the bedrock-mantle endpoint, by model";
+
+/// The bedrock-mantle section as (why unattributed, header, rows with a total row), shared by
+/// table, markdown and HTML; `None` when the report has no Mantle usage.
+pub fn mantle(r: &Report) -> Option<(String, Vec<&'static str>, Vec<Vec<String>>)> {
+    let m = r.mantle.as_ref()?;
+    let mut rows: Vec<Vec<String>> =
+        m.models.iter().map(|x| vec![x.model.clone(), int(x.inferences), int(x.input_tokens), int(x.output_tokens), opt_usd(x.estimated_cost_usd)]).collect();
+    let mut cost = usd(m.estimated_cost_usd);
+    if !m.unpriced_models.is_empty() {
+        cost.push_str(" + unpriced");
+    }
+    rows.push(vec!["unattributed (Mantle) total".into(), int(m.inferences), int(m.input_tokens), int(m.output_tokens), cost]);
+    Some((format!("Not attributed to any user: {}.", m.unattributed_because), vec!["Model", "Inferences", "Input tokens", "Output tokens", "Est. cost"], rows))
+}

@@ -24,6 +24,10 @@ pub fn render(r: &Report, by: By) -> String {
             out.push_str(&grid(&header, &rows));
         }
     }
+    if let Some((why, header, rows)) = super::mantle(r) {
+        out.push_str(&format!("\n{}\n  {why}\n", super::MANTLE_TITLE));
+        out.push_str(&grid(&header, &rows));
+    }
     out.push_str(&format!("\nProjection for a {}-day month ({})\n", r.projection.month_days, r.projection.method));
     let p = projection_lines(r);
     let w = p.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
