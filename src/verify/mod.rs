@@ -9,8 +9,11 @@
 
 pub mod checks;
 pub mod facts;
+pub mod follow;
 #[cfg(feature = "aws")]
 pub mod gather;
+pub mod invoke;
+pub mod lake;
 pub mod render;
 
 use serde::Serialize;
@@ -47,19 +50,22 @@ pub struct CheckResult {
     /// The exact fix, on WARN and FAIL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// `--invoke` signals that arrived: seconds from the call to the poll that saw them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<u64>,
 }
 
 impl CheckResult {
     pub fn pass(id: &'static str, saw: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Pass, saw: saw.into(), fix: None }
+        CheckResult { id, status: Status::Pass, saw: saw.into(), fix: None, delay_seconds: None }
     }
 
     pub fn warn(id: &'static str, saw: impl Into<String>, fix: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Warn, saw: saw.into(), fix: Some(fix.into()) }
+        CheckResult { id, status: Status::Warn, saw: saw.into(), fix: Some(fix.into()), delay_seconds: None }
     }
 
     pub fn fail(id: &'static str, saw: impl Into<String>, fix: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Fail, saw: saw.into(), fix: Some(fix.into()) }
+        CheckResult { id, status: Status::Fail, saw: saw.into(), fix: Some(fix.into()), delay_seconds: None }
     }
 }
 
@@ -70,7 +76,22 @@ pub struct Verification {
     pub stack: String,
     pub region: String,
     pub window_minutes: u32,
+    /// `--invoke MODEL`: the call that was made and how long the follow-up waited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke: Option<InvokeSummary>,
     pub results: Vec<CheckResult>,
+}
+
+/// The one call of `--invoke` (its result lines are in [`Verification::results`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvokeSummary {
+    pub model: String,
+    /// The request id AWS returned; None when the call failed before an answer.
+    pub request_id: Option<String>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub deadline_seconds: u64,
+    pub poll_seconds: u64,
 }
 
 impl Verification {
