@@ -143,9 +143,15 @@ pub async fn follow<P: Probe, C: Clock>(plan: &Plan, probe: &mut P, clock: &mut 
     Followed { signals, waited_ms: (clock.now_ms() - plan.invoked_at_ms).max(0), interrupted }
 }
 
-/// `2m35s`, `45s`, `10m`.
+/// `2m35s`, `45s`, `10m`, `1h`, `1h05m` (to the second below an hour, to the minute above).
 pub fn duration_text(ms: i64) -> String {
     let s = (ms.max(0) + 500) / 1000;
+    if s >= 3600 {
+        return match ((s / 60) / 60, (s / 60) % 60) {
+            (h, 0) => format!("{h}h"),
+            (h, m) => format!("{h}h{m:02}m"),
+        };
+    }
     match (s / 60, s % 60) {
         (0, sec) => format!("{sec}s"),
         (m, 0) => format!("{m}m"),
@@ -229,4 +235,4 @@ pub fn progress_line(elapsed_ms: i64, deadline: Duration, signals: &[(Signal, Ou
 
 #[cfg(test)]
 #[path = "follow_tests.rs"]
-mod tests;
+pub(crate) mod tests;

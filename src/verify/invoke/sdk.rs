@@ -68,7 +68,8 @@ pub async fn invocations(aws: &Aws, model: &str, start_ms: i64, now_ms: i64) -> 
         .send()
         .await
         .map_err(|e| aws.error("GetMetricData", e))?;
-    Ok(resp.metric_data_results().iter().flat_map(|r| r.values().iter().copied()).sum())
+    // fold from +0: an empty f64 sum is -0, which would print as "-0".
+    Ok(resp.metric_data_results().iter().flat_map(|r| r.values().iter().copied()).fold(0.0, |a, b| a + b))
 }
 
 /// Where the CloudTrail event is looked for.
@@ -153,7 +154,7 @@ impl AwsProbe<'_> {
         };
         let traces: Vec<Trace> = resp.events().iter().filter_map(|e| e.cloud_trail_event().and_then(cloudtrail_trace)).collect();
         match find(&traces, &self.call) {
-            Some((t, how)) => Poll::Seen(format!("CloudTrail Converse event: {}", describe(t, how))),
+            Some((t, how)) => Poll::Seen(format!("Converse event in the CloudTrail event history: {}", describe(t, how))),
             None => Poll::NotYet,
         }
     }
