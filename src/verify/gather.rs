@@ -25,19 +25,8 @@ pub const DELIVERY_FAILURE_METRICS: [&str; 3] =
 fn observed<T>(r: Result<T, AwsError>) -> Observed<T> {
     match r {
         Ok(v) => Observed::Seen(v),
-        Err(e) => Observed::Unavailable(short(&e.to_string())),
+        Err(e) => Observed::Unavailable(super::short(&e.to_string())),
     }
-}
-
-/// An SDK error's text up to its first line's useful part: the full chain (raw response, headers)
-/// does not belong in a table cell.
-pub(crate) fn short(text: &str) -> String {
-    let cut = text.find(" (ServiceError").or_else(|| text.find(": unhandled error")).unwrap_or(text.len()).min(200);
-    let mut end = cut;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -137,7 +137,7 @@ pub fn call_result(call: &Result<Call, AwsError>, model: &str, region: &str, pri
 
 /// The fix for a failed Converse call, by what AWS answered.
 pub fn call_failed(e: &AwsError, model: &str, region: &str) -> CheckResult {
-    let saw = format!("Converse {model} failed: {e}");
+    let saw = format!("could not call {model}: {}", super::short(&e.to_string()));
     let code = match e {
         AwsError::Service { code, .. } => code.as_str(),
         _ => "",

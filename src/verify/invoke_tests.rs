@@ -127,6 +127,7 @@ mod recorded {
         assert!(matches!(&err, AwsError::AccessDenied { operation: "Converse", message, .. } if message.contains("don't have access to the model")), "{err:?}");
         let r = call_result(&Err(err), MODEL, "us-east-1", &config().pricing.table());
         assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.saw, "could not call amazon.nova-micro-v1:0: access denied on Converse in us-east-1: You don't have access to the model with the specified model ID.");
         assert!(r.fix.unwrap().contains("bedrock:InvokeModel on arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0"));
     }
 

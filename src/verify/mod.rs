@@ -18,6 +18,17 @@ pub mod render;
 
 use serde::Serialize;
 
+/// An SDK error's text up to its first line's useful part: the full chain (raw response, headers)
+/// does not belong in a table cell.
+pub(crate) fn short(text: &str) -> String {
+    let cut = text.find(" (ServiceError").or_else(|| text.find(": unhandled error")).unwrap_or(text.len()).min(200);
+    let mut end = cut;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 /// Version of the `--format json` document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -235,3 +235,41 @@ def test_access_key_commands_check_the_tool_and_report_missing_apis(deployed, bw
     out = bw("access", "key", "create", "support-bot", "--config", "access.yaml")
     assert out.returncode == 2 and "CreateServiceSpecificCredential" in out.stderr, out.stderr
     assert "secret" not in out.stdout
+
+
+# --- verify --invoke -------------------------------------------------------------------------
+# moto 5.2.5 implements bedrock-runtime InvokeModel only (with an empty answer), not Converse,
+# and has no CloudTrail Lake API (StartQuery/GetQueryResults). So this end-to-end test can back
+# only what happens when the call is refused: the FAIL line naming Converse, exit 1, nothing
+# followed, the other checks still reported. The follow-up itself (the log record by request id,
+# the Invocations metric rising, the CloudTrail event, measured delays, the deadline) is covered
+# by the recorded-response and fake-clock tests in src/verify/invoke_tests.rs and
+# src/verify/follow_tests.rs.
+
+def test_invoke_reports_a_refused_converse_and_follows_nothing(sso_session, verify):
+    proc = verify(sso_session, "--invoke", "amazon.nova-micro-v1:0", "--deadline", "1m", "--poll", "5s")
+    ok(proc, 1)
+    doc = json.loads(proc.stdout)
+    assert doc["invoke"] == {"model": "amazon.nova-micro-v1:0", "request_id": None, "input_tokens": None,
+                             "output_tokens": None, "deadline_seconds": 60, "poll_seconds": 5}, doc["invoke"]
+    r = results(proc)
+    # moto answers Converse with an HTML 500 page: reported by operation, shortened, exit 1.
+    assert r["invoke"]["status"] == "FAIL", r["invoke"]
+    assert r["invoke"]["saw"].startswith("could not call amazon.nova-micro-v1:0: Converse failed in us-east-1"), r["invoke"]
+    assert "raw: Response" not in r["invoke"]["saw"] and r["invoke"]["fix"]
+    assert not [k for k in r if k.startswith("invoke-")], "a call that failed is not followed"
+    assert r["identity"]["status"] == "PASS" and r["logging"]["status"] == "PASS"
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--invoke", "amazon.nova-micro-v1:0", "--deadline", "30s"], "--deadline `30s` must be a duration from 1m to 1h"),
+    (["--invoke", "amazon.nova-micro-v1:0", "--poll", "2s"], "--poll `2s` must be a duration from 5s to 5m"),
+    (["--invoke", "amazon.nova-micro-v1:0", "--deadline", "1m", "--poll", "1m"], "--poll 1m must be shorter than --deadline 1m"),
+    (["--deadline", "5m"], "--invoke"),
+])
+def test_invoke_flags_are_checked_before_any_call(reset, bw, tmp_path, flags, words):
+    (tmp_path / "access.yaml").write_text(CONFIG)
+    proc = bw("verify", "--config", "access.yaml", *flags)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert words in proc.stderr, proc.stderr
+    assert "does not exist" not in proc.stderr, "usage is checked before the stack is read"

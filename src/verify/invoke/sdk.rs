@@ -100,7 +100,7 @@ impl AwsProbe<'_> {
     fn failed(e: AwsError, fix: String) -> Poll {
         match e {
             AwsError::Throttled { .. } => Poll::NotYet,
-            e => Poll::Unavailable { why: crate::verify::gather::short(&e.to_string()), fix },
+            e => Poll::Unavailable { why: crate::verify::short(&e.to_string()), fix },
         }
     }
 
@@ -229,7 +229,7 @@ pub struct Request {
 /// Makes the call and follows it: the `invoke` line, then one line per trace.
 pub async fn run<C: Clock>(aws: &Aws, config: &Config, facts: &Facts, req: &Request, clock: &mut C, progress: &mut dyn Progress) -> (InvokeSummary, Vec<CheckResult>) {
     let started = clock.now_ms();
-    let baseline = invocations(aws, &req.model, started, started).await.map_err(|e| crate::verify::gather::short(&e.to_string()));
+    let baseline = invocations(aws, &req.model, started, started).await.map_err(|e| crate::verify::short(&e.to_string()));
     let call = converse(aws, &req.model, &facts.caller_arn, started).await;
     let mut summary = InvokeSummary {
         model: req.model.clone(),
