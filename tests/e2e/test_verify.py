@@ -21,6 +21,11 @@ What the emulator backs (measured on moto 5.2.5 server, see probe notes in the R
   ListCostAllocationTags, IAM Create/List/DeleteServiceSpecificCredential. verify reports them
   as WARN "could not read ..." (asserted below); the checks on those facts are unit-tested
   with recorded responses in src/verify/tests.rs (tests/data/verify-facts.json).
+- Not served either: bedrock-runtime Converse (HTTP 500; moto implements InvokeModel only) and
+  CloudTrail Lake (StartQuery/GetQueryResults); CloudFormation skips
+  AWS::CloudTrail::EventDataStore. `verify --invoke` and the Lake path are therefore tested here
+  only where the emulator can back them (see the tests at the end) and otherwise with recorded
+  responses and a fake clock (src/verify/invoke_tests.rs, follow_tests.rs, recorded_tests.rs).
 """
 import json
 
@@ -273,3 +278,21 @@ def test_invoke_flags_are_checked_before_any_call(reset, bw, tmp_path, flags, wo
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert words in proc.stderr, proc.stderr
     assert "does not exist" not in proc.stderr, "usage is checked before the stack is read"
+
+
+def test_lake_mode_without_an_event_data_store_fails_instead_of_reading_the_trail(sso_session, deployed, bw, tmp_path, verify):
+    """`cloudtrail.mode: lake`: check 4 reads the stack's event data store, never LookupEvents.
+    moto 5.2.5 skips AWS::CloudTrail::EventDataStore (the stack gets no such resource: asserted
+    below) and has no CloudTrail Lake API, so the emulator backs one claim: a Lake config whose
+    stack has no store is a FAIL with the deploy fix, even though a logging trail (org-trail)
+    exists. Querying the store (StartQuery/GetQueryResults, rows, failed queries) is covered by
+    the recorded-response tests in src/verify/recorded_tests.rs."""
+    (tmp_path / "access.yaml").write_text(CONFIG.replace("dashboard: {enabled: false}", "dashboard: {enabled: false}\ncloudtrail: {mode: lake}"))
+    ok(bw("deploy", "--config", "access.yaml"))
+    resources = deployed("cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
+    assert not [r for r in resources if r.get("LogicalResourceId") == "AuditEventDataStore"], "moto now creates the store: assert the Lake query path here instead"
+    proc = verify(sso_session)
+    ok(proc, 1)
+    r = results(proc)["cloudtrail"]
+    assert r["status"] == "FAIL" and "no event data store (AuditEventDataStore)" in r["saw"], r
+    assert "bedrock-watch deploy" in r["fix"] and "org-trail" not in r["saw"], r
