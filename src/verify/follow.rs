@@ -137,10 +137,15 @@ pub async fn follow<P: Probe, C: Clock>(plan: &Plan, probe: &mut P, clock: &mut 
             break;
         }
     }
-    for (_, o) in signals.iter_mut().filter(|(_, o)| *o == Outcome::Waiting) {
-        *o = Outcome::Missed;
+    let waited_ms = (clock.now_ms() - plan.invoked_at_ms).max(0);
+    if signals.iter().any(|(_, o)| *o == Outcome::Waiting) {
+        for (_, o) in signals.iter_mut().filter(|(_, o)| *o == Outcome::Waiting) {
+            *o = Outcome::Missed;
+        }
+        // The final state, so that a live line ends and a log names what was missed.
+        progress.update(waited_ms, plan.deadline, &signals);
     }
-    Followed { signals, waited_ms: (clock.now_ms() - plan.invoked_at_ms).max(0), interrupted }
+    Followed { signals, waited_ms, interrupted }
 }
 
 /// `2m35s`, `45s`, `10m`, `1h`, `1h05m` (to the second below an hour, to the minute above).

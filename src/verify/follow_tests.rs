@@ -172,3 +172,30 @@ fn durations_and_the_progress_line_read_naturally() {
     ];
     assert_eq!(progress_line(130_000, Duration::from_secs(600), &signals), "waiting 2m10s of 10m: logs 1m35s, metrics ..., cloudtrail unreadable");
 }
+
+/// Records every progress update.
+struct Recorder(Vec<String>);
+
+impl Progress for Recorder {
+    fn update(&mut self, elapsed_ms: i64, deadline: Duration, signals: &[(Signal, Outcome)]) {
+        self.0.push(progress_line(elapsed_ms, deadline, signals));
+    }
+}
+
+#[test]
+fn progress_is_told_after_every_round_and_once_more_with_what_was_missed() {
+    let mut clock = FakeClock::new();
+    let mut probe = Scripted { script: vec![(Signal::Logs, Script::At(60_000)), (Signal::Metrics, Script::At(0))], looks: Vec::new() };
+    let plan = Plan { invoked_at_ms: T0, deadline: Duration::from_secs(60), poll: Duration::from_secs(30) };
+    let mut progress = Recorder(Vec::new());
+    crate::aws::runtime().unwrap().block_on(follow(&plan, &mut probe, &mut clock, &mut progress));
+    assert_eq!(
+        progress.0,
+        vec![
+            "waiting 0s of 1m: logs ..., metrics 0s, cloudtrail ...",
+            "waiting 30s of 1m: logs ..., metrics 0s, cloudtrail ...",
+            "waiting 1m of 1m: logs 1m, metrics 0s, cloudtrail ...",
+            "waiting 1m of 1m: logs 1m, metrics 0s, cloudtrail missed",
+        ]
+    );
+}
