@@ -175,11 +175,20 @@ pub(crate) mod replay {
 
     /// A recorded answer: HTTP status, content type and the body file under tests/data/recorded/.
     pub(crate) fn event(status: u16, content_type: &str, file: &str) -> ReplayEvent {
+        event_with(status, content_type, file, &[])
+    }
+
+    /// A recorded answer with response headers (`x-amzn-RequestId`, `x-amzn-ErrorType`,
+    /// `smithy-protocol`); the body file may be binary (CBOR).
+    pub(crate) fn event_with(status: u16, content_type: &str, file: &str, headers: &[(&str, &str)]) -> ReplayEvent {
         let path = format!("{}/tests/data/recorded/{file}", env!("CARGO_MANIFEST_DIR"));
-        let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let request = http::Request::builder().uri("https://replay.invalid/").body(SdkBody::empty()).unwrap();
-        let response = http::Response::builder().status(status).header("content-type", content_type).body(SdkBody::from(body)).unwrap();
-        ReplayEvent::new(request, response)
+        let mut response = http::Response::builder().status(status).header("content-type", content_type);
+        for (k, v) in headers {
+            response = response.header(*k, *v);
+        }
+        ReplayEvent::new(request, response.body(SdkBody::from(body)).unwrap())
     }
 
     /// The connection and its client (to read what was sent).

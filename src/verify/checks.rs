@@ -95,7 +95,7 @@ pub fn delivery(f: &Facts) -> CheckResult {
         Observed::Seen(r) if r.is_empty() => CheckResult::warn(
             "delivery",
             format!("no delivery failures, but no invocation-log records in the last {} minutes", f.window_minutes),
-            "expected before any call: invoke a model (or run `verify --invoke MODEL` once available), wait 2-5 minutes and run verify again",
+            "expected before any call: invoke a model (or run `verify --invoke MODEL`), wait 2-5 minutes and run verify again",
         ),
         Observed::Seen(r) => {
             let last = r.iter().map(|x| x.timestamp_ms).max().unwrap_or(0);
@@ -105,30 +105,52 @@ pub fn delivery(f: &Facts) -> CheckResult {
     }
 }
 
-/// Runbook 4 / test 2: Bedrock management events are recorded and name the user.
+/// Runbook 4 / test 2: Bedrock management events are recorded and name the user: read from the
+/// trails' event history, or with `cloudtrail.mode: lake` by querying the stack's event data store.
 pub fn cloudtrail(config: &Config, f: &Facts) -> CheckResult {
+    if config.cloudtrail.mode == CloudTrailMode::Lake {
+        return cloudtrail_lake(f);
+    }
     let trails = match &f.trails {
         Observed::Unavailable(why) => return unavailable("cloudtrail", "the trails", why, "grant cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus"),
         Observed::Seen(t) => t,
     };
     let logging: Vec<&str> = trails.iter().filter(|t| t.logging != Some(false)).map(|t| t.name.as_str()).collect();
     let fix = "set `cloudtrail.mode: trail` (or `lake`) and deploy, or turn on a multi-region trail with management events (read and write) in CloudTrail (runbook 4.1)";
-    if logging.is_empty() && config.cloudtrail.mode != CloudTrailMode::Lake {
+    if logging.is_empty() {
         let saw = if trails.is_empty() { format!("no CloudTrail trail in {}", f.region) } else { format!("no trail is logging ({} stopped)", trails.len()) };
         return CheckResult::fail("cloudtrail", saw, fix);
     }
-    let store = if logging.is_empty() { "the CloudTrail Lake event data store".to_owned() } else { format!("trail {}", logging.join(", ")) };
+    events(f, &format!("trail {}", logging.join(", ")), "grant cloudtrail:LookupEvents to check that events carry per-user ARNs")
+}
+
+/// `cloudtrail.mode: lake`: the store must exist in the primary region's stack and answer a query.
+fn cloudtrail_lake(f: &Facts) -> CheckResult {
+    let Some(arn) = &f.stack.event_data_store else {
+        return CheckResult::fail(
+            "cloudtrail",
+            "cloudtrail.mode is lake, but the primary region's stack has no event data store (AuditEventDataStore)",
+            "deploy the primary region's stack (`bedrock-watch deploy --config FILE`): it creates the event data store",
+        );
+    };
+    let store = format!("CloudTrail Lake event data store {}", super::lake::store_id(arn));
+    events(f, &store, &format!("grant cloudtrail:StartQuery and cloudtrail:GetQueryResults on {arn} to check that events carry per-user ARNs"))
+}
+
+/// The recent Bedrock events of `store`: present, and each with an Identity Center user's ARN.
+fn events(f: &Facts, store: &str, grant: &str) -> CheckResult {
     match &f.trail_events {
-        Observed::Unavailable(why) => CheckResult::warn("cloudtrail", format!("{store} is recording; recent events could not be read: {why}"), "grant cloudtrail:LookupEvents to check that events carry per-user ARNs"),
+        Observed::Unavailable(why) => CheckResult::warn("cloudtrail", format!("{store} is recording; recent events could not be read: {why}"), grant),
         Observed::Seen(ev) if ev.is_empty() => {
-            CheckResult::warn("cloudtrail", format!("{store} is recording; no bedrock.amazonaws.com events in the last {} minutes", f.window_minutes), "invoke a model and run verify again after 5 minutes")
+            CheckResult::warn("cloudtrail", format!("{store} is recording; no bedrock.amazonaws.com events in the last {} minutes", f.window_minutes), "invoke a model (`verify --invoke MODEL`) and run verify again after 5 minutes")
         }
         Observed::Seen(ev) => {
             let shared: BTreeSet<&str> = ev.iter().map(|e| e.caller.as_str()).filter(|c| !c.contains(&format!("assumed-role/{SSO_ROLE_PREFIX}"))).collect();
             if shared.is_empty() {
                 CheckResult::pass("cloudtrail", format!("{store}; {} Bedrock event(s), each with an Identity Center user ARN", ev.len()))
             } else {
-                CheckResult::warn("cloudtrail", format!("{store}; Bedrock events from callers without a per-user ARN: {}", shared.into_iter().collect::<Vec<_>>().join(", ")), "enforce IAM Identity Center for people (runbook 9: same ARN for all users)")
+                let shared: Vec<&str> = shared.into_iter().map(|c| if c.is_empty() { "(no ARN)" } else { c }).collect();
+                CheckResult::warn("cloudtrail", format!("{store}; Bedrock events from callers without a per-user ARN: {}", shared.join(", ")), "enforce IAM Identity Center for people (runbook 9: same ARN for all users)")
             }
         }
     }

@@ -27,6 +27,10 @@ pub struct StackResources {
     pub bucket: Option<String>,
     /// The delivery role's name (CloudFormation's physical id of a role is its name).
     pub role_name: Option<String>,
+    /// `cloudtrail.mode: lake`: the event data store's ARN (its physical id), from the primary
+    /// region's stack, which alone has it.
+    #[serde(default)]
+    pub event_data_store: Option<String>,
 }
 
 /// The region's invocation-logging configuration (`GetModelInvocationLoggingConfiguration`).
@@ -105,6 +109,7 @@ pub struct Facts {
     pub delivery_failures: Observed<Option<f64>>,
     pub records: Observed<Vec<LogRecord>>,
     pub trails: Observed<Vec<Trail>>,
+    /// From LookupEvents, or with `cloudtrail.mode: lake` from a query of the event data store.
     pub trail_events: Observed<Vec<TrailEvent>>,
     /// Region → model ids with `AWS/Bedrock` token metrics.
     pub token_metric_models: Vec<(String, Observed<Vec<String>>)>,

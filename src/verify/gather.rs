@@ -8,10 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_sdk_cloudwatch::primitives::DateTime;
 
 use super::facts::{ApiKey, CostTag, Facts, IamUser, LogRecord, LoggingConfig, Observed, StackResources, Trail, TrailEvent};
-use super::VerifyError;
+use super::{lake, VerifyError};
 use crate::aws::{Aws, AwsError, Target};
 use crate::config::access::Access;
-use crate::config::Config;
+use crate::config::{CloudTrailMode, Config};
 use crate::iam::actions::BEDROCK_INVOKE;
 
 /// Most log events read for the window: enough to see callers and models, bounded so a busy
@@ -25,19 +25,8 @@ pub const DELIVERY_FAILURE_METRICS: [&str; 3] =
 fn observed<T>(r: Result<T, AwsError>) -> Observed<T> {
     match r {
         Ok(v) => Observed::Seen(v),
-        Err(e) => Observed::Unavailable(short(&e.to_string())),
+        Err(e) => Observed::Unavailable(super::short(&e.to_string())),
     }
-}
-
-/// An SDK error's text up to its first line's useful part: the full chain (raw response, headers)
-/// does not belong in a table cell.
-fn short(text: &str) -> String {
-    let cut = text.find(" (ServiceError").or_else(|| text.find(": unhandled error")).unwrap_or(text.len()).min(200);
-    let mut end = cut;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -49,7 +38,8 @@ pub async fn gather(aws: &Aws, target: &Target, config: &Config, window_minutes:
     aws.check_credentials().await?;
     let identity = aws.sts().get_caller_identity().send().await.map_err(|e| aws.error("GetCallerIdentity", e))?;
     let caller_arn = identity.arn().unwrap_or("").to_owned();
-    let stack = stack_resources(aws, config).await?;
+    let mut stack = stack_resources(aws, config).await?;
+    stack.event_data_store = event_data_store(aws, target, config, &stack).await;
     let now = now_ms();
     let start_ms = now - i64::from(window_minutes) * 60_000;
     let mut token_metric_models = Vec::new();
@@ -70,7 +60,10 @@ pub async fn gather(aws: &Aws, target: &Target, config: &Config, window_minutes:
         delivery_failures: observed(delivery_failures(aws, start_ms, now).await),
         records: observed(records(aws, &stack.log_group, start_ms).await),
         trails: observed(trails(aws).await),
-        trail_events: observed(trail_events(aws, start_ms).await),
+        trail_events: observed(match &stack.event_data_store {
+            Some(arn) if config.cloudtrail.mode == CloudTrailMode::Lake => lake_events(aws, arn, start_ms, &lake::Waiting::default()).await,
+            _ => trail_events(aws, start_ms).await,
+        }),
         token_metric_models,
         cost_tags: observed(cost_tags(&cost_explorer(target).await).await),
         users: observed(users(aws).await),
@@ -95,7 +88,36 @@ async fn stack_resources(aws: &Aws, config: &Config) -> Result<StackResources, V
         log_group: physical("InvocationLogGroup").unwrap_or_else(|| config.logging.log_group_name.clone()),
         bucket: physical("LogBucket"),
         role_name: physical("BedrockLoggingRole"),
+        event_data_store: physical(EVENT_DATA_STORE_ID),
     })
+}
+
+/// The logical id of the CloudTrail Lake event data store in the primary region's stack.
+pub const EVENT_DATA_STORE_ID: &str = "AuditEventDataStore";
+
+/// With `cloudtrail.mode: lake`, the store's ARN: from this stack, or (verifying another region)
+/// from the primary region's stack, the only one that has it. None when it cannot be found.
+async fn event_data_store(aws: &Aws, target: &Target, config: &Config, stack: &StackResources) -> Option<String> {
+    if config.cloudtrail.mode != CloudTrailMode::Lake {
+        return None;
+    }
+    if stack.event_data_store.is_some() {
+        return stack.event_data_store.clone();
+    }
+    let primary = config.primary_region();
+    if aws.region == primary {
+        return None;
+    }
+    let home = Aws::connect(&Target { region: None, profile: target.profile.clone() }, primary).await;
+    let resp = home.cloudformation().describe_stack_resources().stack_name(config.stack_name_for(primary)).logical_resource_id(EVENT_DATA_STORE_ID).send().await.ok()?;
+    resp.stack_resources().first().and_then(|r| r.physical_resource_id()).filter(|p| !p.is_empty()).map(str::to_owned)
+}
+
+/// Check 4 on CloudTrail Lake: the window's Bedrock events from the event data store.
+pub(crate) async fn lake_events(aws: &Aws, store_arn: &str, start_ms: i64, waiting: &lake::Waiting) -> Result<Vec<TrailEvent>, AwsError> {
+    let home = lake::in_store_region(aws, store_arn);
+    let rows = lake::run(&home, &lake::recent_events_sql(store_arn, start_ms), waiting).await?;
+    Ok(lake::trail_events(&rows))
 }
 
 pub(crate) async fn logging_config(aws: &Aws) -> Result<Option<LoggingConfig>, AwsError> {

@@ -9,11 +9,25 @@
 
 pub mod checks;
 pub mod facts;
+pub mod follow;
 #[cfg(feature = "aws")]
 pub mod gather;
+pub mod invoke;
+pub mod lake;
 pub mod render;
 
 use serde::Serialize;
+
+/// An SDK error's text up to its first line's useful part: the full chain (raw response, headers)
+/// does not belong in a table cell.
+pub(crate) fn short(text: &str) -> String {
+    let cut = text.find(" (ServiceError").or_else(|| text.find(": unhandled error")).unwrap_or(text.len()).min(200);
+    let mut end = cut;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
 
 /// Version of the `--format json` document; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -47,19 +61,22 @@ pub struct CheckResult {
     /// The exact fix, on WARN and FAIL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// `--invoke` signals that arrived: seconds from the call to the poll that saw them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_seconds: Option<u64>,
 }
 
 impl CheckResult {
     pub fn pass(id: &'static str, saw: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Pass, saw: saw.into(), fix: None }
+        CheckResult { id, status: Status::Pass, saw: saw.into(), fix: None, delay_seconds: None }
     }
 
     pub fn warn(id: &'static str, saw: impl Into<String>, fix: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Warn, saw: saw.into(), fix: Some(fix.into()) }
+        CheckResult { id, status: Status::Warn, saw: saw.into(), fix: Some(fix.into()), delay_seconds: None }
     }
 
     pub fn fail(id: &'static str, saw: impl Into<String>, fix: impl Into<String>) -> Self {
-        CheckResult { id, status: Status::Fail, saw: saw.into(), fix: Some(fix.into()) }
+        CheckResult { id, status: Status::Fail, saw: saw.into(), fix: Some(fix.into()), delay_seconds: None }
     }
 }
 
@@ -70,7 +87,22 @@ pub struct Verification {
     pub stack: String,
     pub region: String,
     pub window_minutes: u32,
+    /// `--invoke MODEL`: the call that was made and how long the follow-up waited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke: Option<InvokeSummary>,
     pub results: Vec<CheckResult>,
+}
+
+/// The one call of `--invoke` (its result lines are in [`Verification::results`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvokeSummary {
+    pub model: String,
+    /// The request id AWS returned; None when the call failed before an answer.
+    pub request_id: Option<String>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub deadline_seconds: u64,
+    pub poll_seconds: u64,
 }
 
 impl Verification {

@@ -80,6 +80,34 @@ fn no_trail_fails_and_shared_callers_in_events_warn() {
 }
 
 #[test]
+fn with_lake_the_event_data_store_replaces_the_trails() {
+    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE";
+    let mut config = config();
+    config.cloudtrail.mode = crate::config::CloudTrailMode::Lake;
+    let check = |f: &Facts| run(&config, f).into_iter().find(|r| r.id == "cloudtrail").unwrap();
+    // The store is found in the stack and answered: no trail is needed.
+    let mut f = facts();
+    f.trails = Observed::Seen(Vec::new());
+    f.stack.event_data_store = Some(store.into());
+    let r = check(&f);
+    assert_eq!(r.status, Status::Pass, "{r:?}");
+    assert!(r.saw.starts_with("CloudTrail Lake event data store EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE; 1 Bedrock event(s)"), "{}", r.saw);
+    // The query could not run: a warning naming the two actions on the store.
+    f.trail_events = Observed::Unavailable("StartQuery failed in us-east-1: AccessDeniedException".into());
+    let r = check(&f);
+    assert_eq!(r.status, Status::Warn);
+    assert_eq!(r.fix.as_deref(), Some(format!("grant cloudtrail:StartQuery and cloudtrail:GetQueryResults on {store} to check that events carry per-user ARNs").as_str()));
+    // Events without a per-user ARN.
+    f.trail_events = Observed::Seen(vec![TrailEvent { event_name: "InvokeModel".into(), caller: "arn:aws:sts::1:assumed-role/shared-bedrock/app".into() }]);
+    assert_eq!(check(&f).status, Status::Warn);
+    // No store in the stack: deploy.
+    f.stack.event_data_store = None;
+    let r = check(&f);
+    assert_eq!(r.status, Status::Fail);
+    assert!(r.saw.contains("no event data store") && r.fix.unwrap().contains("bedrock-watch deploy"));
+}
+
+#[test]
 fn unpriced_models_and_inactive_tags_fail_with_the_config_line() {
     let mut f = facts();
     f.token_metric_models = vec![("us-east-1".into(), Observed::Seen(vec!["acme.private-model-v1".into(), "amazon.nova-micro-v1:0".into(), "anthropic.claude-3-5-haiku-20241022-v1:0".into()]))];
@@ -142,7 +170,7 @@ fn old_or_never_expiring_api_keys_fail() {
 fn json_is_versioned_and_the_table_prints_fixes() {
     let mut f = facts();
     f.trails = Observed::Seen(Vec::new());
-    let v = Verification { schema_version: SCHEMA_VERSION, stack: "bedrock-access-us-east-1".into(), region: "us-east-1".into(), window_minutes: 60, results: run(&config(), &f) };
+    let v = Verification { schema_version: SCHEMA_VERSION, stack: "bedrock-access-us-east-1".into(), region: "us-east-1".into(), window_minutes: 60, invoke: None, results: run(&config(), &f) };
     assert_eq!(v.worst(), Status::Fail);
     let json: serde_json::Value = serde_json::from_str(&render::json(&v)).unwrap();
     assert_eq!(json["schema_version"], 1);

@@ -21,6 +21,11 @@ What the emulator backs (measured on moto 5.2.5 server, see probe notes in the R
   ListCostAllocationTags, IAM Create/List/DeleteServiceSpecificCredential. verify reports them
   as WARN "could not read ..." (asserted below); the checks on those facts are unit-tested
   with recorded responses in src/verify/tests.rs (tests/data/verify-facts.json).
+- Not served either: bedrock-runtime Converse (HTTP 500; moto implements InvokeModel only) and
+  CloudTrail Lake (StartQuery/GetQueryResults); CloudFormation skips
+  AWS::CloudTrail::EventDataStore. `verify --invoke` and the Lake path are therefore tested here
+  only where the emulator can back them (see the tests at the end) and otherwise with recorded
+  responses and a fake clock (src/verify/invoke_tests.rs, follow_tests.rs, recorded_tests.rs).
 """
 import json
 
@@ -235,3 +240,59 @@ def test_access_key_commands_check_the_tool_and_report_missing_apis(deployed, bw
     out = bw("access", "key", "create", "support-bot", "--config", "access.yaml")
     assert out.returncode == 2 and "CreateServiceSpecificCredential" in out.stderr, out.stderr
     assert "secret" not in out.stdout
+
+
+# --- verify --invoke -------------------------------------------------------------------------
+# moto 5.2.5 implements bedrock-runtime InvokeModel only (with an empty answer), not Converse,
+# and has no CloudTrail Lake API (StartQuery/GetQueryResults). So this end-to-end test can back
+# only what happens when the call is refused: the FAIL line naming Converse, exit 1, nothing
+# followed, the other checks still reported. The follow-up itself (the log record by request id,
+# the Invocations metric rising, the CloudTrail event, measured delays, the deadline) is covered
+# by the recorded-response and fake-clock tests in src/verify/invoke_tests.rs and
+# src/verify/follow_tests.rs.
+
+def test_invoke_reports_a_refused_converse_and_follows_nothing(sso_session, verify):
+    proc = verify(sso_session, "--invoke", "amazon.nova-micro-v1:0", "--deadline", "1m", "--poll", "5s")
+    ok(proc, 1)
+    doc = json.loads(proc.stdout)
+    assert doc["invoke"] == {"model": "amazon.nova-micro-v1:0", "request_id": None, "input_tokens": None,
+                             "output_tokens": None, "deadline_seconds": 60, "poll_seconds": 5}, doc["invoke"]
+    r = results(proc)
+    # moto answers Converse with an HTML 500 page: reported by operation, shortened, exit 1.
+    assert r["invoke"]["status"] == "FAIL", r["invoke"]
+    assert r["invoke"]["saw"].startswith("could not call amazon.nova-micro-v1:0: Converse failed in us-east-1"), r["invoke"]
+    assert "raw: Response" not in r["invoke"]["saw"] and r["invoke"]["fix"]
+    assert not [k for k in r if k.startswith("invoke-")], "a call that failed is not followed"
+    assert r["identity"]["status"] == "PASS" and r["logging"]["status"] == "PASS"
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--invoke", "amazon.nova-micro-v1:0", "--deadline", "30s"], "--deadline `30s` must be a duration from 1m to 1h"),
+    (["--invoke", "amazon.nova-micro-v1:0", "--poll", "2s"], "--poll `2s` must be a duration from 5s to 5m"),
+    (["--invoke", "amazon.nova-micro-v1:0", "--deadline", "1m", "--poll", "1m"], "--poll 1m must be shorter than --deadline 1m"),
+    (["--deadline", "5m"], "--invoke"),
+])
+def test_invoke_flags_are_checked_before_any_call(reset, bw, tmp_path, flags, words):
+    (tmp_path / "access.yaml").write_text(CONFIG)
+    proc = bw("verify", "--config", "access.yaml", *flags)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert words in proc.stderr, proc.stderr
+    assert "does not exist" not in proc.stderr, "usage is checked before the stack is read"
+
+
+def test_lake_mode_without_an_event_data_store_fails_instead_of_reading_the_trail(sso_session, deployed, bw, tmp_path, verify):
+    """`cloudtrail.mode: lake`: check 4 reads the stack's event data store, never LookupEvents.
+    moto 5.2.5 skips AWS::CloudTrail::EventDataStore (the stack gets no such resource: asserted
+    below) and has no CloudTrail Lake API, so the emulator backs one claim: a Lake config whose
+    stack has no store is a FAIL with the deploy fix, even though a logging trail (org-trail)
+    exists. Querying the store (StartQuery/GetQueryResults, rows, failed queries) is covered by
+    the recorded-response tests in src/verify/recorded_tests.rs."""
+    (tmp_path / "access.yaml").write_text(CONFIG.replace("dashboard: {enabled: false}", "dashboard: {enabled: false}\ncloudtrail: {mode: lake}"))
+    ok(bw("deploy", "--config", "access.yaml"))
+    resources = deployed("cloudformation").describe_stack_resources(StackName=STACK)["StackResources"]
+    assert not [r for r in resources if r.get("LogicalResourceId") == "AuditEventDataStore"], "moto now creates the store: assert the Lake query path here instead"
+    proc = verify(sso_session)
+    ok(proc, 1)
+    r = results(proc)["cloudtrail"]
+    assert r["status"] == "FAIL" and "no event data store (AuditEventDataStore)" in r["saw"], r
+    assert "bedrock-watch deploy" in r["fix"] and "org-trail" not in r["saw"], r
