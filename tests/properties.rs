@@ -70,7 +70,7 @@ fn config_strategy() -> impl Strategy<Value = Config> {
             // Generated model ids are priced in the config, as the tool requires.
             for (i, m) in models.iter().enumerate() {
                 if !c.pricing.table().knows(m) {
-                    let price = bedrock_watch::bedrock::pricing::Price { input: 0.001 * (i + 1) as f64, output: 0.002, cache_read: None, cache_write: None, as_of: None };
+                    let price = bedrock_watch::bedrock::pricing::Price { input: 0.001 * (i + 1) as f64, output: 0.002, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None };
                     c.pricing.models.insert(m.clone(), price);
                 }
             }
@@ -166,7 +166,7 @@ proptest! {
         c.attribution.request_metadata_keys = keys.into_iter().collect();
         for (i, m) in c.models.iter().enumerate() {
             let (input, output) = prices[i % prices.len()];
-            c.pricing.models.insert(m.clone(), bedrock_watch::bedrock::pricing::Price { input, output, cache_read: None, cache_write: None, as_of: None });
+            c.pricing.models.insert(m.clone(), bedrock_watch::bedrock::pricing::Price { input, output, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None });
         }
         prop_assert!(config::load_problems(&c).is_empty(), "{:?}", config::load_problems(&c));
         let rendered = synth::synthesize(&c, Format::Yaml).expect("a long model list must synthesize");
@@ -471,7 +471,7 @@ proptest! {
         c.alerts.emails = emails;
         c.alerts.models = models.clone();
         c.models = models.clone();
-        let price = bedrock_watch::bedrock::pricing::Price { input: 0.001, output: 0.002, cache_read: None, cache_write: None, as_of: None };
+        let price = bedrock_watch::bedrock::pricing::Price { input: 0.001, output: 0.002, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None };
         c.pricing.models = models.iter().map(|m| (m.clone(), price)).collect();
         if config::load_problems(&c).is_empty() {
             let rendered = synth::synthesize(&c, Format::Yaml);

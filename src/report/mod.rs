@@ -157,6 +157,8 @@ pub fn assemble(
             output: count(f.total(Measure::OutputTokens)),
             cache_read: count(f.total(Measure::CacheReadTokens)),
             cache_write: count(f.total(Measure::CacheWriteTokens)),
+            // CloudWatch has one cache-write metric: every write is priced as a 5-minute write.
+            cache_write_1h: 0,
         };
         let price = prices.price(id, region);
         let cost = price.map(|p| p.cost(&tokens));
@@ -193,7 +195,7 @@ pub fn assemble(
         }
         for (date, d) in &f.days {
             let get = |m: Measure| count(d.get(&m).copied().unwrap_or(0.0));
-            let t = Tokens { input: get(Measure::InputTokens), output: get(Measure::OutputTokens), cache_read: get(Measure::CacheReadTokens), cache_write: get(Measure::CacheWriteTokens) };
+            let t = Tokens { input: get(Measure::InputTokens), output: get(Measure::OutputTokens), cache_read: get(Measure::CacheReadTokens), cache_write: get(Measure::CacheWriteTokens), cache_write_1h: 0 };
             days.push(model::DayRow {
                 date: date.clone(),
                 model_id: id.clone(),
@@ -208,7 +210,7 @@ pub fn assemble(
     days.sort_by(|a, b| (&a.date, &a.model_id).cmp(&(&b.date, &b.model_id)));
     perf.errors = perf.client_errors + perf.server_errors;
     perf.average_latency_ms = (latency_count > 0.0).then(|| latency_sum / latency_count);
-    perf.error_rate_percent = (totals.invocations > 0).then(|| perf.errors as f64 / totals.invocations as f64 * 100.0);
+    perf.error_rate_percent = crate::cloudwatch::invocation_rates::error_rate_percent(totals.invocations, perf.errors);
 
     let mut notes = Vec::new();
     if !totals.unpriced_models.is_empty() {
