@@ -11,6 +11,7 @@ pub mod insights;
 pub mod metrics;
 pub mod model;
 pub mod period;
+pub mod profiles;
 pub mod projection;
 pub mod render;
 #[cfg(feature = "aws")]
@@ -57,7 +58,7 @@ impl ReportError {
         match self {
             ReportError::Period(_) => "use --hours N, or --since/--until with times like 2026-11-01T00:00:00Z".into(),
             ReportError::Aws(AwsError::AccessDenied { .. }) => {
-                "the report needs cloudformation:DescribeStacks, cloudformation:DescribeStackResources, cloudwatch:ListMetrics, cloudwatch:GetMetricData, logs:StartQuery and logs:GetQueryResults".into()
+                "the report needs cloudformation:DescribeStacks, cloudformation:DescribeStackResources, cloudwatch:ListMetrics, cloudwatch:GetMetricData, logs:StartQuery and logs:GetQueryResults (and bedrock:GetInferenceProfile on application inference profiles the config does not map)".into()
             }
             ReportError::Aws(e) => e.help(),
             ReportError::StackNotFound { .. } => "deploy it first (`bedrock-watch deploy`), or pass the --region and --config of the deployed stack".into(),
@@ -114,17 +115,30 @@ pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut 
 
     progress.step(&format!("running the per-user Logs Insights query on {log_group}"));
     let logs = insights::SdkLogs { aws, client: aws.logs() };
-    let prices = config.pricing.table();
-    let users = match insights::user_query(config, &aws.region) {
+    let rows = match insights::user_query(config, &aws.region) {
         Ok(q) => match insights::run(&logs, &log_group, &req.period, &q).await {
-            Ok(rows) => Ok(insights::parse(&rows, &prices, &aws.region)),
+            Ok(rows) => Ok(rows),
             // Per-user figures are a part of the report; without logs access the metrics still stand.
             Err(e @ ReportError::Aws(_)) => Err(format!("per-user figures unavailable: {e}; help: {}", e.help())),
             Err(e) => Err(format!("per-user figures unavailable: {e}")),
         },
         Err(e) => Err(format!("per-user figures unavailable: {e}")),
     };
+    // Application inference profiles the config does not map: ask Bedrock which model they use.
+    let seen = figures.keys().map(String::as_str).chain(rows.iter().flatten().flatten().filter(|(f, _)| f == "modelId").map(|(_, v)| v.as_str()));
+    let unmapped = profiles::unmapped(seen, &config.pricing.inference_profiles);
+    let (resolved, mut profile_notes) = if unmapped.is_empty() {
+        (BTreeMap::new(), Vec::new())
+    } else {
+        progress.step(&format!("resolving {} application inference profile(s) with GetInferenceProfile", unmapped.len()));
+        profiles::resolve(aws, &unmapped).await
+    };
+    let (mapping, mapping_note) = profiles::merge(&config.pricing.inference_profiles, &resolved);
+    let prices = config.pricing.table().with_profiles(&mapping);
+    let users = rows.map(|rows| insights::parse(&rows, &prices, &aws.region));
     let mut report = assemble(&aws.region, &stack_name, Some(log_group), req, &figures, users, &prices);
+    report.notes.extend(mapping_note);
+    report.notes.append(&mut profile_notes);
     report.notes.extend(fetched.messages.into_iter().map(|m| format!("CloudWatch: {m}")));
     if report.totals.invocations == 0 && report.users.rows.is_empty() {
         return Err(ReportError::NoData { region: aws.region.clone(), start: report.period.start, end: report.period.end });
