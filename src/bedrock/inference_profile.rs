@@ -45,7 +45,9 @@ pub fn mapped<'a>(profiles: &'a BTreeMap<String, String>, model_id: &str) -> Opt
     if let Some(m) = profiles.get(model_id) {
         return Some(m);
     }
-    let id = arn_id(model_id)?;
+    // An ARN matches a key that is its id; an id (as the Logs Insights expression names a
+    // profile) matches a key that is an ARN ending in it.
+    let id = arn_id(model_id).unwrap_or(model_id);
     profiles.get(id).or_else(|| profiles.iter().find(|(k, _)| arn_id(k) == Some(id)).map(|(_, m)| m)).map(String::as_str)
 }
 
@@ -81,6 +83,7 @@ mod tests {
         let by_arn: BTreeMap<String, String> = [(ARN.to_owned(), "amazon.nova-lite-v1:0".to_owned())].into();
         assert_eq!(mapped(&by_arn, ARN), Some("amazon.nova-lite-v1:0"));
         assert_eq!(mapped(&by_arn, "arn:aws:bedrock:eu-west-1:111122223333:application-inference-profile/a1b2c3d4e5f6"), Some("amazon.nova-lite-v1:0"), "the id identifies the profile");
+        assert_eq!(mapped(&by_arn, "a1b2c3d4e5f6"), Some("amazon.nova-lite-v1:0"), "the id alone finds an ARN key");
         assert_eq!(mapped(&by_arn, "amazon.nova-pro-v1:0"), None);
         assert_eq!(match_id(ARN), "a1b2c3d4e5f6");
     }

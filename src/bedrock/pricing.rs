@@ -679,6 +679,37 @@ mod cost_expression_tests {
         }
     }
 
+    #[test]
+    fn cost_expression_prices_a_mapped_application_profile_as_its_model() {
+        let profiles: BTreeMap<String, String> =
+            [("arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6".to_owned(), "amazon.nova-pro-v1:0".to_owned())].into();
+        let t = PriceTable::built_in().with_profiles(&profiles);
+        let models = ["amazon.nova-lite-v1:0", "a1b2c3d4e5f6"];
+        let expr = t.insights_cost_expression(&models, "us-east-1");
+        let tokens = Tokens { input: 1000, output: 500, cache_read: 200, cache_write: 0, cache_write_1h: 0 };
+        let arn = "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6";
+        let want = t.price("amazon.nova-pro-v1:0", "us-east-1").unwrap().cost(&tokens);
+        assert!((evaluate_cost(&expr, arn, &tokens) - want).abs() < 1e-12, "{expr}");
+        assert!((t.price(arn, "us-east-1").unwrap().cost(&tokens) - want).abs() < 1e-15);
+        assert!(PriceTable::built_in().price(arn, "us-east-1").is_none(), "unmapped profiles have no price");
+    }
+
+    #[test]
+    fn tiers_scale_every_price_and_metric_suffixes_name_the_tier() {
+        let t = PriceTable::built_in();
+        let std = t.price("amazon.nova-pro-v1:0", "us-east-1").unwrap();
+        let flex = t.price("amazon.nova-pro-v1:0+flex", "us-east-1").unwrap();
+        let prio = t.price_on("us.amazon.nova-pro-v1:0", "us-east-1", ServiceTier::Priority).unwrap();
+        assert_eq!((flex.input, flex.output, flex.cache_read), (std.input * 0.5, std.output * 0.5, std.cache_read.map(|p| p * 0.5)));
+        assert_eq!(prio.output, std.output * 1.75);
+        assert_eq!(t.price_on("amazon.nova-pro-v1:0", "us-east-1", ServiceTier::Reserved).unwrap().cost(&Tokens { input: 9, ..Tokens::default() }), 0.0);
+        // 1-hour writes: Anthropic 2 x input; without a 1-hour price, the 5-minute one.
+        let haiku = t.price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1").unwrap();
+        assert!((haiku.cost(&Tokens { cache_write_1h: 1000, ..Tokens::default() }) - 0.0016).abs() < 1e-15);
+        let titan = t.price("amazon.titan-text-lite-v1", "us-east-1").unwrap();
+        assert_eq!(titan.cache_write_1h(), titan.cache_write());
+    }
+
     /// A tiny evaluator for the generated grammar: numbers, `+`, `*`, `/`, parentheses,
     /// `coalesce(field, 0)` and `strcontains(modelId, "id")`.
     fn evaluate_cost(expr: &str, model_id: &str, t: &Tokens) -> f64 {

@@ -166,8 +166,16 @@ pub const OWN_STACK: OutsideStackResource = OutsideStackResource {
     reason: "report and quota status describe the stack they run against; the statement names this stack's ARN only",
 };
 
+/// Application inference profiles belong to the account, not to the stack; `report` reads the
+/// ones the config does not map to price their calls.
+pub const APPLICATION_INFERENCE_PROFILES: OutsideStackResource = OutsideStackResource {
+    name: "application-inference-profiles-read",
+    actions: crate::iam::actions::REPORT_PROFILE_READ,
+    reason: "report resolves application inference profiles the config does not map (GetInferenceProfile) to price their calls; the statement names this account's application-inference-profile ARNs in the stack's region only",
+};
+
 /// Every outside-the-stack exception the tool may write.
-pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK];
+pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK, &APPLICATION_INFERENCE_PROFILES];
 
 /// A permissions-management action the stack grants although the policy text it writes is not
 /// fixed by the template (the built-in check `permissions-management` refuses all others).
