@@ -659,7 +659,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod cost_expression_tests {
+pub(crate) mod cost_expression_tests {
     use super::*;
 
     #[test]
@@ -734,7 +734,8 @@ mod cost_expression_tests {
         parse_sum(&tokens, &mut pos)
     }
 
-    fn parse_sum(t: &[char], pos: &mut usize) -> f64 {
+    /// Sums and products of numbers and parentheses (also used by the invocation-rate tests).
+    pub(crate) fn parse_sum(t: &[char], pos: &mut usize) -> f64 {
         let mut v = parse_product(t, pos);
         while *pos < t.len() && (t[*pos] == '+' || t[*pos] == '-') {
             let op = t[*pos];

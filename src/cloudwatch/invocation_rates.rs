@@ -50,42 +50,8 @@ mod tests {
     }
 
     fn calc(e: &str) -> f64 {
-        // Grammar: sums and products of numbers and parentheses.
-        fn sum(t: &[char], p: &mut usize) -> f64 {
-            let mut v = prod(t, p);
-            while *p < t.len() && (t[*p] == '+' || t[*p] == '-') {
-                let op = t[*p];
-                *p += 1;
-                let r = prod(t, p);
-                v = if op == '+' { v + r } else { v - r };
-            }
-            v
-        }
-        fn prod(t: &[char], p: &mut usize) -> f64 {
-            let mut v = atom(t, p);
-            while *p < t.len() && (t[*p] == '*' || t[*p] == '/') {
-                let op = t[*p];
-                *p += 1;
-                let r = atom(t, p);
-                v = if op == '*' { v * r } else { v / r };
-            }
-            v
-        }
-        fn atom(t: &[char], p: &mut usize) -> f64 {
-            if t[*p] == '(' {
-                *p += 1;
-                let v = sum(t, p);
-                *p += 1;
-                return v;
-            }
-            let start = *p;
-            while *p < t.len() && (t[*p].is_ascii_digit() || t[*p] == '.') {
-                *p += 1;
-            }
-            t[start..*p].iter().collect::<String>().parse().unwrap()
-        }
         let t: Vec<char> = e.chars().filter(|c| !c.is_whitespace()).collect();
-        sum(&t, &mut 0)
+        crate::bedrock::pricing::cost_expression_tests::parse_sum(&t, &mut 0)
     }
 
     #[test]
