@@ -15,7 +15,7 @@ pub fn config_with_models(n: usize) -> Config {
     c.models = (0..n).map(|i| format!("vendor.model-{i:03}-v1:0")).collect();
     c.alerts.models = c.models.iter().take(30).cloned().collect();
     for m in &c.models {
-        c.pricing.models.insert(m.clone(), Price { input: 0.001, output: 0.005, cache_read: None, cache_write: None, as_of: None });
+        c.pricing.models.insert(m.clone(), Price { input: 0.001, output: 0.005, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None });
     }
     c
 }

@@ -225,6 +225,32 @@ fn prices_lists_sources_and_check_fails_on_old_or_undated_prices() {
     assert_eq!(doc["schema"], "bedrock-watch/prices@1");
     assert!(doc["prices"]["rows"].as_array().unwrap().iter().all(|r| r["as_of"].is_string()));
 
+    // The new columns, the tier multipliers and the profile mapping, in text and JSON.
+    assert!(table.lines().nth(1).unwrap().contains("CACHE WRITE 5M") && table.lines().nth(1).unwrap().contains("CACHE WRITE 1H"), "{table}");
+    let haiku = table.lines().find(|l| l.starts_with("anthropic.claude-3-5-haiku-20241022-v1:0")).unwrap();
+    assert!(haiku.contains("0.001000") && haiku.contains("0.001600"), "5m = 1.25 x input, 1h = 2 x input: {haiku}");
+    assert!(table.contains("STANDARD") && table.contains("FLEX") && table.contains("PRIORITY"), "{table}");
+    assert!(table.contains("Application inference profiles: none mapped"), "{table}");
+    let profiles = dir.path().join("q.yaml");
+    std::fs::write(
+        &profiles,
+        "regions: [us-east-1]\npricing:\n  inference_profiles:\n    a1b2c3d4e5f6: amazon.nova-pro-v1:0\n  service_tiers: {flex: 0.6, as_of: 2026-12-01}\n",
+    )
+    .unwrap();
+    let out = run(&["prices", "--config", profiles.to_str().unwrap()]);
+    let table = text(&out.stdout);
+    assert!(table.lines().any(|l| l.starts_with("a1b2c3d4e5f6") && l.contains("amazon.nova-pro-v1:0")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("1 ") && l.contains("0.6") && l.contains("1.75") && l.contains("2026-12-01") && l.contains("config: pricing.service_tiers")), "{table}");
+    let json = run(&["prices", "--config", profiles.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["prices"]["inference_profiles"]["a1b2c3d4e5f6"], "amazon.nova-pro-v1:0");
+    assert_eq!(doc["prices"]["service_tiers"]["flex"], 0.6);
+    let undated = dir.path().join("r.yaml");
+    std::fs::write(&undated, "regions: [us-east-1]\npricing:\n  service_tiers: {priority: 2}\n").unwrap();
+    let out = run(&["prices", "--config", undated.to_str().unwrap(), "--check", "--max-age-days", "36500"]);
+    assert_eq!(out.status.code(), Some(1), "configured multipliers without as_of are undated");
+    assert!(text(&out.stdout).contains("service tier multipliers (us-east-1, config: pricing.service_tiers): no as_of date"), "{}", text(&out.stdout));
+
     let out = run(&["prices", "--region", "ap-south-2"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--region ap-south-2 is not one of the config's regions"), "{}", text(&out.stderr));

@@ -82,6 +82,17 @@ fn malformed_configs_are_rejected_naming_line_key_and_allowed_values() {
         ("quotas:\n  protected: [\"ops\\u0000\"]\n".into(), vec!["bw.yaml:2:", "`quotas.protected[0]`"]),
         ("deploy:\n  staging_prefix: \"a\\rb\"\n".into(), vec!["bw.yaml:2:", "`deploy.staging_prefix`"]),
         ("pricing:\n  models:\n    acme.bot-v1:0: {input: -1, output: 1}\n".into(), vec!["bw.yaml:3:", "`pricing.models.\"acme.bot-v1:0\".input` is -1", "0 to 1000"]),
+        (
+            "pricing:\n  inference_profiles:\n    us.amazon.nova-pro-v1:0: amazon.nova-pro-v1:0\n".into(),
+            vec!["bw.yaml:3:", "`pricing.inference_profiles.\"us.amazon.nova-pro-v1:0\"`", "application-inference-profile ARN"],
+        ),
+        (
+            "pricing:\n  inference_profiles:\n    arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6: acme.unknown-v1\n".into(),
+            // An ARN key is longer than a key segment shows, so the message names its start (no line).
+            vec!["`pricing.inference_profiles.\"arn:aws:bedrock:us-east-1:111122223333:application-inference\"", "acme.unknown-v1", "which has no price", "priced model id"],
+        ),
+        ("pricing:\n  service_tiers: {flex: -0.5}\n".into(), vec!["bw.yaml:2:", "`pricing.service_tiers.flex` is -0.5", "from 0 to 10"]),
+        ("pricing:\n  service_tiers: {fast: 2}\n".into(), vec!["bw.yaml:2:", "fast"]),
         // Ids that used to fail in synthesis as internal errors.
         (long_model, vec!["`alerts.models[0]`", "at most"]),
         (format!("alerts:\n  models: [a.b, a-b]\n{PRICED_AB}"), vec!["bw.yaml:2:", "`alerts.models[1]`", "alerts.models[0]", "punctuation or case"]),

@@ -23,6 +23,7 @@ fn tokens(r: &serde_json::Value) -> Tokens {
         output: n(&r["output"]["outputTokenCount"]),
         cache_read: n(&r["input"]["cacheReadInputTokenCount"]),
         cache_write: n(&r["input"]["cacheWriteInputTokenCount"]),
+        cache_write_1h: 0,
     }
 }
 

@@ -70,7 +70,7 @@ fn config_strategy() -> impl Strategy<Value = Config> {
             // Generated model ids are priced in the config, as the tool requires.
             for (i, m) in models.iter().enumerate() {
                 if !c.pricing.table().knows(m) {
-                    let price = bedrock_watch::bedrock::pricing::Price { input: 0.001 * (i + 1) as f64, output: 0.002, cache_read: None, cache_write: None, as_of: None };
+                    let price = bedrock_watch::bedrock::pricing::Price { input: 0.001 * (i + 1) as f64, output: 0.002, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None };
                     c.pricing.models.insert(m.clone(), price);
                 }
             }
@@ -166,7 +166,7 @@ proptest! {
         c.attribution.request_metadata_keys = keys.into_iter().collect();
         for (i, m) in c.models.iter().enumerate() {
             let (input, output) = prices[i % prices.len()];
-            c.pricing.models.insert(m.clone(), bedrock_watch::bedrock::pricing::Price { input, output, cache_read: None, cache_write: None, as_of: None });
+            c.pricing.models.insert(m.clone(), bedrock_watch::bedrock::pricing::Price { input, output, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None });
         }
         prop_assert!(config::load_problems(&c).is_empty(), "{:?}", config::load_problems(&c));
         let rendered = synth::synthesize(&c, Format::Yaml).expect("a long model list must synthesize");
@@ -473,7 +473,7 @@ proptest! {
         c.alerts.emails = emails;
         c.alerts.models = models.clone();
         c.models = models.clone();
-        let price = bedrock_watch::bedrock::pricing::Price { input: 0.001, output: 0.002, cache_read: None, cache_write: None, as_of: None };
+        let price = bedrock_watch::bedrock::pricing::Price { input: 0.001, output: 0.002, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None };
         c.pricing.models = models.iter().map(|m| (m.clone(), price)).collect();
         if config::load_problems(&c).is_empty() {
             let rendered = synth::synthesize(&c, Format::Yaml);
@@ -502,4 +502,56 @@ fn yaml_document() -> impl Strategy<Value = serde_json::Value> {
                 .prop_map(|m| serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
         ]
     })
+}
+
+proptest! {
+    /// Any usage split across service tiers and token kinds (both cache-write lifetimes included)
+    /// is priced at no less than 0, and pricing the parts one by one gives the price of the sums.
+    #[test]
+    fn usage_split_across_tiers_and_cache_kinds_costs_the_sum_of_its_parts(
+        model in proptest::sample::select(vec![
+            "anthropic.claude-haiku-4-5-20251001-v1:0",
+            "us.amazon.nova-pro-v1:0",
+            "meta.llama3-1-8b-instruct-v1:0",
+            "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6",
+        ]),
+        parts in proptest::collection::vec(((0u64..1_000_000, 0u64..1_000_000, 0u64..1_000_000, 0u64..1_000_000, 0u64..1_000_000), 0usize..4), 1..8),
+        flex in 0.0f64..1.0,
+        priority in 1.0f64..4.0,
+    ) {
+        use bedrock_watch::bedrock::pricing::{Tokens, Usage};
+        use bedrock_watch::bedrock::service_tier::{ServiceTier, TierSettings};
+        let mut c = Config::default();
+        c.pricing.inference_profiles.insert("a1b2c3d4e5f6".into(), "anthropic.claude-sonnet-4-20250514-v1:0".into());
+        c.pricing.service_tiers = TierSettings { flex: Some(flex), priority: Some(priority), ..TierSettings::default() };
+        let table = c.pricing.table();
+        let mut by_tier: BTreeMap<ServiceTier, Tokens> = BTreeMap::new();
+        let mut sum_of_parts = 0.0;
+        for ((input, output, cache_read, cache_write, cache_write_1h), tier) in &parts {
+            let tier = ServiceTier::ALL[*tier];
+            let tokens = Tokens { input: *input, output: *output, cache_read: *cache_read, cache_write: *cache_write, cache_write_1h: *cache_write_1h };
+            let cost = table.cost(&Usage { model: model.to_owned(), tier, tokens }, "us-east-1").expect("priced");
+            prop_assert!(cost >= 0.0, "{cost}");
+            // Token kinds one by one add up to the part.
+            let kinds = [
+                Tokens { input: tokens.input, ..Tokens::default() },
+                Tokens { output: tokens.output, ..Tokens::default() },
+                Tokens { cache_read: tokens.cache_read, ..Tokens::default() },
+                Tokens { cache_write: tokens.cache_write, ..Tokens::default() },
+                Tokens { cache_write_1h: tokens.cache_write_1h, ..Tokens::default() },
+            ];
+            let by_kind: f64 = kinds.iter().map(|t| table.cost(&Usage { model: model.to_owned(), tier, tokens: *t }, "us-east-1").unwrap()).sum();
+            prop_assert!((by_kind - cost).abs() <= 1e-9 * cost.max(1.0), "{by_kind} != {cost}");
+            sum_of_parts += cost;
+            let e = by_tier.entry(tier).or_default();
+            e.input += tokens.input;
+            e.output += tokens.output;
+            e.cache_read += tokens.cache_read;
+            e.cache_write += tokens.cache_write;
+            e.cache_write_1h += tokens.cache_write_1h;
+        }
+        let whole: f64 = by_tier.iter().map(|(tier, t)| table.cost(&Usage { model: model.to_owned(), tier: *tier, tokens: *t }, "us-east-1").unwrap()).sum();
+        prop_assert!(whole >= 0.0);
+        prop_assert!((whole - sum_of_parts).abs() <= 1e-9 * whole.max(1.0), "{whole} != {sum_of_parts}");
+    }
 }

@@ -7,6 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use super::inference_profile;
+pub use super::log_usage::Usage;
+use super::service_tier::{split_tier_suffix, ServiceTier, TierMultipliers};
+
 pub const TABLE_DATE: jiff::civil::Date = jiff::civil::date(2026, 11, 22);
 pub const TABLE_SOURCE: &str = "https://aws.amazon.com/bedrock/pricing/ (on-demand, US East (N. Virginia)), cross-checked with published third-party summaries of the same page";
 
@@ -19,9 +23,13 @@ pub struct Price {
     /// Cache reads; when absent, charged like input (the conservative choice).
     #[serde(default)]
     pub cache_read: Option<f64>,
-    /// Cache writes; when absent, charged like input.
+    /// Cache writes with the default 5-minute lifetime; when absent, charged like input.
     #[serde(default)]
     pub cache_write: Option<f64>,
+    /// Cache writes with a 1-hour lifetime (`cacheDetails[].ttl = "1h"`); when absent, charged
+    /// like 5-minute writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h: Option<f64>,
     /// The date this price was taken from its source (`YYYY-MM-DD`). Built-in prices carry
     /// [`TABLE_DATE`]; a config override without it is "undated", and `prices --check` fails on it.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "as_of_serde")]
@@ -30,7 +38,7 @@ pub struct Price {
 }
 
 /// `as_of` as a `YYYY-MM-DD` string.
-mod as_of_serde {
+pub(crate) mod as_of_serde {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(d: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
@@ -57,17 +65,23 @@ pub fn parse_as_of(text: &str) -> Result<jiff::civil::Date, String> {
 
 impl Price {
     const fn new(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: None, cache_write: None, as_of: Some(TABLE_DATE) }
+        Price { input, output, cache_read: None, cache_write: None, cache_write_1h: None, as_of: Some(TABLE_DATE) }
     }
 
-    /// Anthropic prompt caching: writes cost 1.25 × input, reads 0.1 × input.
+    /// Anthropic prompt caching: 5-minute writes cost 1.25 × input, 1-hour writes 2 × input
+    /// ([`ANTHROPIC_1H_SOURCE`]), reads 0.1 × input.
     const fn anthropic(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: Some(input * 0.1), cache_write: Some(input * 1.25), as_of: Some(TABLE_DATE) }
+        Price { input, output, cache_read: Some(input * 0.1), cache_write: Some(input * 1.25), cache_write_1h: Some(input * 2.0), as_of: Some(TABLE_DATE) }
     }
 
     /// Amazon Nova prompt caching: reads cost a quarter of input, writes nothing extra.
     const fn nova(input: f64, output: f64) -> Price {
-        Price { input, output, cache_read: Some(input * 0.25), cache_write: Some(0.0), as_of: Some(TABLE_DATE) }
+        Price { input, output, cache_read: Some(input * 0.25), cache_write: Some(0.0), cache_write_1h: None, as_of: Some(TABLE_DATE) }
+    }
+
+    /// A price with only input and output set (cache tokens charged like input), undated.
+    pub const fn per_1k(input: f64, output: f64) -> Price {
+        Price { input, output, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None }
     }
 
     pub fn cache_read(&self) -> f64 {
@@ -78,25 +92,38 @@ impl Price {
         self.cache_write.unwrap_or(self.input)
     }
 
+    pub fn cache_write_1h(&self) -> f64 {
+        self.cache_write_1h.unwrap_or_else(|| self.cache_write())
+    }
+
     /// Cost in USD of the given token counts.
     pub fn cost(&self, tokens: &Tokens) -> f64 {
         (tokens.input as f64 * self.input
             + tokens.output as f64 * self.output
             + tokens.cache_read as f64 * self.cache_read()
-            + tokens.cache_write as f64 * self.cache_write())
+            + tokens.cache_write as f64 * self.cache_write()
+            + tokens.cache_write_1h as f64 * self.cache_write_1h())
             / 1000.0
     }
 
-    fn discounted(self, factor: f64) -> Price {
+    /// Every price times `factor` (a discount or a service-tier multiplier).
+    pub fn scaled(self, factor: f64) -> Price {
         Price {
             input: self.input * factor,
             output: self.output * factor,
             cache_read: self.cache_read.map(|p| p * factor),
             cache_write: self.cache_write.map(|p| p * factor),
+            cache_write_1h: self.cache_write_1h.map(|p| p * factor),
             as_of: self.as_of,
         }
     }
 }
+
+/// Source of the built-in 1-hour cache-write prices: Anthropic prices a 1-hour cache write at
+/// 2 × the input price (its service-tier page counts 1-hour writes as 2 tokens per token, "these
+/// burndown rates reflect the relative pricing of each token type"). The Bedrock pricing page was
+/// not checked for this relation; override `cache_write_1h` per model where it differs.
+pub const ANTHROPIC_1H_SOURCE: &str = "https://docs.anthropic.com/en/api/service-tiers (1-hour cache writes 2 x input)";
 
 /// Token counts of one call or a sum of calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,7 +131,17 @@ pub struct Tokens {
     pub input: u64,
     pub output: u64,
     pub cache_read: u64,
+    /// Cache writes with the 5-minute lifetime (or an unknown one).
     pub cache_write: u64,
+    /// Cache writes with the 1-hour lifetime.
+    pub cache_write_1h: u64,
+}
+
+impl Tokens {
+    /// Every count, in [`TokenKind::ALL`] order plus 1-hour writes last.
+    pub fn total(&self) -> u64 {
+        self.input + self.output + self.cache_read + self.cache_write + self.cache_write_1h
+    }
 }
 
 /// The built-in table: model id → price, us-east-1 on-demand. Every entry's `as_of` is set (the
@@ -158,7 +195,10 @@ pub struct PriceRow {
     pub input: f64,
     pub output: f64,
     pub cache_read: f64,
+    /// 5-minute cache writes.
     pub cache_write: f64,
+    /// 1-hour cache writes.
+    pub cache_write_1h: f64,
     /// `built-in: <url>`, `config: pricing.models`, `config: pricing.regions.<region>`.
     pub source: String,
     /// `None`: an undated config override.
@@ -166,7 +206,7 @@ pub struct PriceRow {
     pub as_of: Option<jiff::civil::Date>,
 }
 
-fn row_date<S: serde::Serializer>(d: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn row_date<S: serde::Serializer>(d: &Option<jiff::civil::Date>, s: S) -> Result<S::Ok, S::Error> {
     match d {
         Some(d) => s.serialize_str(&d.to_string()),
         None => s.serialize_none(),
@@ -210,13 +250,17 @@ static BUILT_IN_BY_ID: std::sync::LazyLock<BTreeMap<&'static str, Price>> = std:
 
 static NO_OVERRIDES: BTreeMap<String, Price> = BTreeMap::new();
 static NO_REGIONAL: BTreeMap<String, BTreeMap<String, Price>> = BTreeMap::new();
+static NO_PROFILES: BTreeMap<String, String> = BTreeMap::new();
 
-/// Prices in effect: the built-in table with the config's overrides and discount applied.
+/// Prices in effect: the built-in table with the config's overrides and discount applied, the
+/// application-inference-profile mapping and the service-tier multipliers.
 /// Borrows the config's prices, so making one is free (synth asks for it once per model).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceTable<'a> {
     overrides: &'a BTreeMap<String, Price>,
     regional: &'a BTreeMap<String, BTreeMap<String, Price>>,
+    profiles: &'a BTreeMap<String, String>,
+    tiers: TierMultipliers,
     discount_factor: f64,
 }
 
@@ -224,28 +268,71 @@ impl<'a> PriceTable<'a> {
     /// `overrides` replace or add models; `regional` prices apply in one region only;
     /// `discount_percent` lowers every price.
     pub fn new(overrides: &'a BTreeMap<String, Price>, regional: &'a BTreeMap<String, BTreeMap<String, Price>>, discount_percent: f64) -> Self {
-        PriceTable { overrides, regional, discount_factor: 1.0 - discount_percent / 100.0 }
+        PriceTable { overrides, regional, profiles: &NO_PROFILES, tiers: TierMultipliers::default(), discount_factor: 1.0 - discount_percent / 100.0 }
     }
 
     pub fn built_in() -> PriceTable<'static> {
         PriceTable::new(&NO_OVERRIDES, &NO_REGIONAL, 0.0)
     }
 
+    /// Application inference profile (ARN or id) → model id (`pricing.inference_profiles`).
+    pub fn with_profiles(mut self, profiles: &'a BTreeMap<String, String>) -> Self {
+        self.profiles = profiles;
+        self
+    }
+
+    /// Service-tier multipliers (`pricing.service_tiers`; default [`TierMultipliers::default`]).
+    pub fn with_tiers(mut self, tiers: TierMultipliers) -> Self {
+        self.tiers = tiers;
+        self
+    }
+
+    pub fn profiles(&self) -> &'a BTreeMap<String, String> {
+        self.profiles
+    }
+
+    pub fn tiers(&self) -> TierMultipliers {
+        self.tiers
+    }
+
     fn global(&self, id: &str) -> Option<&Price> {
         self.overrides.get(id).or_else(|| BUILT_IN_BY_ID.get(id))
     }
 
-    /// The price of `model_id` (any form: id, profile id, ARN) in `region`.
-    pub fn price(&self, model_id: &str, region: &str) -> Option<Price> {
+    /// The model whose price applies to `model_id`: the mapped model of an application inference
+    /// profile, else `model_id` itself (without a `+flex`/`+priority` metric suffix).
+    pub fn resolve<'s>(&'s self, model_id: &'s str) -> &'s str {
+        let (id, _) = split_tier_suffix(model_id);
+        inference_profile::mapped(self.profiles, id).unwrap_or(id)
+    }
+
+    fn standard_price(&self, model_id: &str, region: &str) -> Option<Price> {
+        let model_id = self.resolve(model_id);
         let id = base_model_id(model_id);
         let regional = self.regional.get(region).and_then(|m| m.get(model_id).or_else(|| m.get(id)));
-        regional
-            .or_else(|| self.global(model_id))
-            .or_else(|| self.global(id))
-            .map(|p| p.discounted(self.discount_factor))
+        regional.or_else(|| self.global(model_id)).or_else(|| self.global(id)).map(|p| p.scaled(self.discount_factor))
+    }
+
+    /// The price of `model_id` (any form: id, profile id, ARN, application-profile ARN, a CloudWatch
+    /// `<model>+flex` id) in `region`, on the tier its id names (Standard when none).
+    pub fn price(&self, model_id: &str, region: &str) -> Option<Price> {
+        let tier = split_tier_suffix(model_id).1.unwrap_or_default();
+        self.price_on(model_id, region, tier)
+    }
+
+    /// The price of `model_id` in `region` on `tier` (the tier a log record names wins over an id suffix).
+    pub fn price_on(&self, model_id: &str, region: &str, tier: ServiceTier) -> Option<Price> {
+        let p = self.standard_price(model_id, region)?;
+        Some(if tier == ServiceTier::Standard { p } else { p.scaled(self.tiers.of(tier)) })
+    }
+
+    /// Cost in USD of one call's (or a sum of calls') usage, `None` when the model has no price.
+    pub fn cost(&self, usage: &Usage, region: &str) -> Option<f64> {
+        self.price_on(&usage.model, region, usage.tier).map(|p| p.cost(&usage.tokens))
     }
 
     pub fn knows(&self, model_id: &str) -> bool {
+        let model_id = self.resolve(model_id);
         let id = base_model_id(model_id);
         self.global(model_id).is_some() || self.global(id).is_some() || self.regional.values().any(|m| m.contains_key(model_id) || m.contains_key(id))
     }
@@ -276,6 +363,7 @@ impl<'a> PriceTable<'a> {
                     output: p.output,
                     cache_read: p.cache_read(),
                     cache_write: p.cache_write(),
+                    cache_write_1h: p.cache_write_1h(),
                     source,
                     as_of: p.as_of,
                 })
@@ -487,11 +575,11 @@ mod tests {
         let haiku = t.price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1").unwrap();
         assert!(close(haiku.cost(&Tokens { input: 1_000_000, output: 200_000, ..Tokens::default() }), 1.60));
         // With caching: 100,000 cache reads at $0.00008 = $0.008; 10,000 writes at $0.001 = $0.01.
-        let cached = Tokens { input: 0, output: 0, cache_read: 100_000, cache_write: 10_000 };
+        let cached = Tokens { input: 0, output: 0, cache_read: 100_000, cache_write: 10_000, cache_write_1h: 0 };
         assert!(close(haiku.cost(&cached), 0.018));
         // Nova Pro: 50,000 in × $0.0008 + 10,000 out × $0.0032 = $0.04 + $0.032; 40,000 cache reads × $0.0002 = $0.008.
         let nova = t.price("us.amazon.nova-pro-v1:0", "us-east-1").unwrap();
-        assert!(close(nova.cost(&Tokens { input: 50_000, output: 10_000, cache_read: 40_000, cache_write: 0 }), 0.08));
+        assert!(close(nova.cost(&Tokens { input: 50_000, output: 10_000, cache_read: 40_000, cache_write: 0, cache_write_1h: 0 }), 0.08));
         // Llama 3.1 8B: 3,000 in and 1,000 out at $0.00022 = $0.00088.
         let llama = t.price("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-1-8b-instruct-v1:0", "us-east-1").unwrap();
         assert!(close(llama.cost(&Tokens { input: 3_000, output: 1_000, ..Tokens::default() }), 0.00088));
@@ -503,7 +591,7 @@ mod tests {
     #[test]
     fn overrides_regions_and_discounts() {
         let mut o = BTreeMap::new();
-        o.insert("custom.my-model".to_owned(), Price { input: 0.01, output: 0.02, cache_read: None, cache_write: None, as_of: None });
+        o.insert("custom.my-model".to_owned(), Price { input: 0.01, output: 0.02, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None });
         let mut eu = BTreeMap::new();
         eu.insert("amazon.nova-pro-v1:0".to_owned(), Price::new(0.001, 0.004));
         let mut regional = BTreeMap::new();
@@ -571,7 +659,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod cost_expression_tests {
+pub(crate) mod cost_expression_tests {
     use super::*;
 
     #[test]
@@ -581,7 +669,7 @@ mod cost_expression_tests {
         let expr = t.insights_cost_expression(&models, "us-east-1");
         // Leaves room in the 10,000-character Logs Insights limit for the rest of the query.
         assert!(expr.len() < 8000, "cost expression is {} characters", expr.len());
-        let tokens = Tokens { input: 1234, output: 567, cache_read: 8901, cache_write: 234 };
+        let tokens = Tokens { input: 1234, output: 567, cache_read: 8901, cache_write: 234, cache_write_1h: 0 };
         for m in &models {
             // Substitute the counts and evaluate the expression's structure by hand: every
             // strcontains term is 1 for ids contained in the model id.
@@ -589,6 +677,37 @@ mod cost_expression_tests {
             let got = evaluate_cost(&expr, m, &tokens);
             assert!((got - want).abs() < 1e-9, "{m}: {got} != {want}");
         }
+    }
+
+    #[test]
+    fn cost_expression_prices_a_mapped_application_profile_as_its_model() {
+        let profiles: BTreeMap<String, String> =
+            [("arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6".to_owned(), "amazon.nova-pro-v1:0".to_owned())].into();
+        let t = PriceTable::built_in().with_profiles(&profiles);
+        let models = ["amazon.nova-lite-v1:0", "a1b2c3d4e5f6"];
+        let expr = t.insights_cost_expression(&models, "us-east-1");
+        let tokens = Tokens { input: 1000, output: 500, cache_read: 200, cache_write: 0, cache_write_1h: 0 };
+        let arn = "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6";
+        let want = t.price("amazon.nova-pro-v1:0", "us-east-1").unwrap().cost(&tokens);
+        assert!((evaluate_cost(&expr, arn, &tokens) - want).abs() < 1e-12, "{expr}");
+        assert!((t.price(arn, "us-east-1").unwrap().cost(&tokens) - want).abs() < 1e-15);
+        assert!(PriceTable::built_in().price(arn, "us-east-1").is_none(), "unmapped profiles have no price");
+    }
+
+    #[test]
+    fn tiers_scale_every_price_and_metric_suffixes_name_the_tier() {
+        let t = PriceTable::built_in();
+        let std = t.price("amazon.nova-pro-v1:0", "us-east-1").unwrap();
+        let flex = t.price("amazon.nova-pro-v1:0+flex", "us-east-1").unwrap();
+        let prio = t.price_on("us.amazon.nova-pro-v1:0", "us-east-1", ServiceTier::Priority).unwrap();
+        assert_eq!((flex.input, flex.output, flex.cache_read), (std.input * 0.5, std.output * 0.5, std.cache_read.map(|p| p * 0.5)));
+        assert_eq!(prio.output, std.output * 1.75);
+        assert_eq!(t.price_on("amazon.nova-pro-v1:0", "us-east-1", ServiceTier::Reserved).unwrap().cost(&Tokens { input: 9, ..Tokens::default() }), 0.0);
+        // 1-hour writes: Anthropic 2 x input; without a 1-hour price, the 5-minute one.
+        let haiku = t.price("anthropic.claude-3-5-haiku-20241022-v1:0", "us-east-1").unwrap();
+        assert!((haiku.cost(&Tokens { cache_write_1h: 1000, ..Tokens::default() }) - 0.0016).abs() < 1e-15);
+        let titan = t.price("amazon.titan-text-lite-v1", "us-east-1").unwrap();
+        assert_eq!(titan.cache_write_1h(), titan.cache_write());
     }
 
     /// A tiny evaluator for the generated grammar: numbers, `+`, `*`, `/`, parentheses,
@@ -615,7 +734,8 @@ mod cost_expression_tests {
         parse_sum(&tokens, &mut pos)
     }
 
-    fn parse_sum(t: &[char], pos: &mut usize) -> f64 {
+    /// Sums and products of numbers and parentheses (also used by the invocation-rate tests).
+    pub(crate) fn parse_sum(t: &[char], pos: &mut usize) -> f64 {
         let mut v = parse_product(t, pos);
         while *pos < t.len() && (t[*pos] == '+' || t[*pos] == '-') {
             let op = t[*pos];
@@ -661,15 +781,44 @@ pub struct PricesView {
     pub today: String,
     pub max_age_days: u32,
     pub rows: Vec<PriceRow>,
+    /// Service-tier multipliers on the Standard prices, with their source and date.
+    pub service_tiers: TierRow,
+    /// Application inference profile (ARN or id) → the model it is priced as (`pricing.inference_profiles`).
+    pub inference_profiles: BTreeMap<String, String>,
     /// One message per stale price (empty: all fresh).
     pub stale: Vec<String>,
+}
+
+/// The service-tier multipliers as `prices` shows them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TierRow {
+    pub standard: f64,
+    pub flex: f64,
+    pub priority: f64,
+    pub reserved: f64,
+    pub source: String,
+    #[serde(serialize_with = "row_date")]
+    pub as_of: Option<jiff::civil::Date>,
 }
 
 impl PricesView {
     pub fn new(table: &PriceTable<'_>, region: &str, today: jiff::civil::Date, max_age_days: u32) -> PricesView {
         let rows = table.rows(region);
-        let stale = rows.iter().filter_map(|r| r.staleness(today, max_age_days)).collect();
-        PricesView { region: region.to_owned(), today: today.to_string(), max_age_days, rows, stale }
+        let t = table.tiers();
+        let service_tiers = TierRow { standard: 1.0, flex: t.flex, priority: t.priority, reserved: t.reserved, source: t.source(), as_of: t.as_of };
+        let tier_check = PriceRow {
+            model: "service tier multipliers".to_owned(),
+            region: region.to_owned(),
+            input: 0.0,
+            output: 0.0,
+            cache_read: 0.0,
+            cache_write: 0.0,
+            cache_write_1h: 0.0,
+            source: service_tiers.source.clone(),
+            as_of: t.as_of,
+        };
+        let stale = rows.iter().chain(std::iter::once(&tier_check)).filter_map(|r| r.staleness(today, max_age_days)).collect();
+        PricesView { region: region.to_owned(), today: today.to_string(), max_age_days, rows, service_tiers, inference_profiles: table.profiles().clone(), stale }
     }
 
     /// The table, prices in USD per 1,000 tokens, aligned columns.
@@ -684,26 +833,47 @@ impl PricesView {
                     format!("{:.6}", r.output),
                     format!("{:.6}", r.cache_read),
                     format!("{:.6}", r.cache_write),
+                    format!("{:.6}", r.cache_write_1h),
                     r.as_of.map_or_else(|| "undated".to_owned(), |d| d.to_string()),
                     r.source.clone(),
                 ]
             })
             .collect();
         let mut text = format!("{} price(s) in {}, USD per 1,000 tokens\n", self.rows.len(), self.region);
-        text.push_str(&crate::quotas::admin::status::table(&["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "AS OF", "SOURCE"], &cells));
+        text.push_str(&crate::quotas::admin::status::table(&["MODEL", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE 5M", "CACHE WRITE 1H", "AS OF", "SOURCE"], &cells));
+        text.push_str(&format!("built-in 1-hour cache writes of Anthropic models: {ANTHROPIC_1H_SOURCE}\n"));
+        let t = &self.service_tiers;
+        text.push_str("\nService tiers, price multiple of Standard\n");
+        let tier_cells = vec![vec![
+            "1".to_owned(),
+            format_price(t.flex),
+            format_price(t.priority),
+            format_price(t.reserved),
+            t.as_of.map_or_else(|| "undated".to_owned(), |d| d.to_string()),
+            t.source.clone(),
+        ]];
+        text.push_str(&crate::quotas::admin::status::table(&["STANDARD", "FLEX", "PRIORITY", "RESERVED", "AS OF", "SOURCE"], &tier_cells));
+        if self.inference_profiles.is_empty() {
+            text.push_str("\nApplication inference profiles: none mapped (pricing.inference_profiles; `report` resolves the others with GetInferenceProfile)\n");
+        } else {
+            text.push_str(&format!("\nApplication inference profiles ({}), priced as their model\n", self.inference_profiles.len()));
+            let cells: Vec<Vec<String>> = self.inference_profiles.iter().map(|(k, m)| vec![k.clone(), m.clone()]).collect();
+            text.push_str(&crate::quotas::admin::status::table(&["PROFILE", "MODEL"], &cells));
+        }
         text
     }
 
     /// The `--check` verdict: one line per stale price, or that all are fresh.
     pub fn render_check(&self) -> String {
         if self.stale.is_empty() {
-            return format!("all {} price(s) in {} are at most {} days old on {}\n", self.rows.len(), self.region, self.max_age_days, self.today);
+            return format!("all {} price(s) in {} are at most {} days old on {}\n", self.rows.len() + 1, self.region, self.max_age_days, self.today);
         }
-        let mut text = format!("{} of {} price(s) in {} are older than {} days on {} (or undated):\n", self.stale.len(), self.rows.len(), self.region, self.max_age_days, self.today);
+        // The service-tier multipliers are checked like one more price.
+        let mut text = format!("{} of {} price(s) in {} are older than {} days on {} (or undated):\n", self.stale.len(), self.rows.len() + 1, self.region, self.max_age_days, self.today);
         for s in &self.stale {
             text.push_str(&format!("  {s}\n"));
         }
-        text.push_str("update them in pricing.models / pricing.regions with a new as_of (https://aws.amazon.com/bedrock/pricing/), or raise pricing.max_age_days\n");
+        text.push_str("update them in pricing.models / pricing.regions / pricing.service_tiers with a new as_of (https://aws.amazon.com/bedrock/pricing/), or raise pricing.max_age_days\n");
         text
     }
 }

@@ -4,6 +4,7 @@ pub mod alarm;
 pub mod composite_alarm;
 pub mod dashboard;
 pub mod insight_rule;
+pub mod invocation_rates;
 pub mod metric;
 
 pub use alarm::{Alarm, AlarmRef, Comparison, MissingData};

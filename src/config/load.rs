@@ -257,7 +257,7 @@ pub const MAX_COST_MODELS: usize = 5;
 
 /// One problem per price field that is negative, huge or not finite, naming the field.
 fn price_problems(p: &mut Vec<Problem>, key: &str, price: &crate::bedrock::pricing::Price) {
-    for (field, v) in [("input", Some(price.input)), ("output", Some(price.output)), ("cache_read", price.cache_read), ("cache_write", price.cache_write)] {
+    for (field, v) in [("input", Some(price.input)), ("output", Some(price.output)), ("cache_read", price.cache_read), ("cache_write", price.cache_write), ("cache_write_1h", price.cache_write_1h)] {
         if let Some(v) = v {
             if !(v.is_finite() && (0.0..=1000.0).contains(&v)) {
                 p.push(problem(format!("{key}.{field}"), v, "allowed: USD per 1,000 tokens from 0 to 1000"));
@@ -305,6 +305,30 @@ fn attribution_problems(c: &Config, p: &mut Vec<Problem>) {
         }
     }
     let table = pr.table();
+    for (profile, model) in &pr.inference_profiles {
+        let key = format!("pricing.inference_profiles.{}", key_segment(profile));
+        if !crate::bedrock::inference_profile::is_profile_key(profile) {
+            p.push(problem(
+                key,
+                quoted(profile),
+                "allowed: an application-inference-profile ARN (arn:aws:bedrock:<region>:<account>:application-inference-profile/<id>) or its id (lowercase letters and digits, e.g. a1b2c3d4e5f6)",
+            ));
+        } else if crate::bedrock::inference_profile::is_profile_key(model) || !table.knows(model) {
+            p.push(problem(
+                key,
+                format!("{}, which has no price", quoted(model)),
+                format!("map the profile to a priced model id (built-in or under `pricing.models`), e.g. amazon.nova-pro-v1:0"),
+            ));
+        }
+    }
+    let t = &pr.service_tiers;
+    for (field, v) in [("flex", t.flex), ("priority", t.priority), ("reserved", t.reserved)] {
+        if let Some(v) = v {
+            if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
+                p.push(problem(format!("pricing.service_tiers.{field}"), v, "allowed: a multiple of the Standard price from 0 to 10 (Flex is a discount, e.g. 0.5; Priority a premium, e.g. 1.75)"));
+            }
+        }
+    }
     for (key, list) in [("models", &c.models), ("alerts.models", &c.alerts.models), ("cost.models", &c.cost.models)] {
         if list.len() > MAX_DASHBOARD_MODELS {
             continue;

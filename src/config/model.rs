@@ -344,11 +344,18 @@ pub struct PricingSettings {
     /// `prices --check` fails on any price whose `as_of` is older than this many days (or has
     /// none). Default 180.
     pub max_age_days: Option<u32>,
+    /// Application inference profile (its ARN, or the id at its end) → the model id it is priced
+    /// as. Profiles not named here are resolved by `report` with GetInferenceProfile.
+    pub inference_profiles: BTreeMap<String, String>,
+    /// Price multipliers of the Flex, Priority and Reserved service tiers on Standard prices.
+    pub service_tiers: crate::bedrock::service_tier::TierSettings,
 }
 
 impl PricingSettings {
     pub fn table(&self) -> crate::bedrock::pricing::PriceTable<'_> {
         crate::bedrock::pricing::PriceTable::new(&self.models, &self.regions, self.discount_percent)
+            .with_profiles(&self.inference_profiles)
+            .with_tiers(self.service_tiers.multipliers())
     }
 
     /// Default of `max_age_days`.

@@ -140,6 +140,9 @@ pub const BEDROCK_BEARER_TOKEN: &[&str] = &["bedrock:CallWithBearerToken"];
 /// What `bedrock-watch report` calls on the stack (src/report/stack.rs, metrics.rs, insights.rs)
 /// besides the metrics: finding the stack's resources and querying its log group.
 pub const REPORT_STACK_READ: &[&str] = &["cloudformation:DescribeStacks", "cloudformation:DescribeStackResources"];
+/// `report` resolves application inference profiles the config does not map
+/// (src/report/profiles.rs); the grant names the account's application-inference-profile ARNs.
+pub const REPORT_PROFILE_READ: &[&str] = &["bedrock:GetInferenceProfile"];
 /// `report` reads Bedrock metrics (ListMetrics, GetMetricData): no resource-level permissions.
 pub const REPORT_METRICS_READ: &[&str] = &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"];
 /// `report`'s per-user figures and the dashboards' log widgets: Logs Insights on the stack's group.

@@ -174,7 +174,14 @@ pub const OWN_STACK: OutsideStackResource = OutsideStackResource {
     reason: "report and quota status describe the stack they run against; the statement names this stack's ARN only",
 };
 
-/// Every outside-the-stack exception the tool may write.
+/// Application inference profiles belong to the account, not to the stack; `report` reads the
+/// ones the config does not map to price their calls.
+pub const APPLICATION_INFERENCE_PROFILES: OutsideStackResource = OutsideStackResource {
+    name: "application-inference-profiles-read",
+    actions: crate::iam::actions::REPORT_PROFILE_READ,
+    reason: "report resolves application inference profiles the config does not map (GetInferenceProfile) to price their calls; the statement names this account's application-inference-profile ARNs in the stack's region only",
+};
+
 /// The users `quota status --untracked` reads and `quota track` tags: any user of the account
 /// may hold a Bedrock API key, so the reads name every user; the tag is limited to the managed
 /// path and, by condition, to the quota tag key and value.
@@ -184,7 +191,15 @@ pub const QUOTA_TRACKED_USERS: OutsideStackResource = OutsideStackResource {
     reason: "API-key users exist outside the stack (the Bedrock console makes them); reading their tags and key metadata finds the untracked ones, and the only write is the quota tag, by aws:TagKeys and aws:RequestTag condition",
 };
 
-pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[&QUOTA_IAM_PRINCIPALS, &QUOTA_PERMISSION_SETS, &BEDROCK_MODELS, &OWN_STACK, &QUOTA_TRACKED_USERS];
+/// Every outside-the-stack exception the tool may write.
+pub const OUTSIDE_STACK_EXCEPTIONS: &[&OutsideStackResource] = &[
+    &QUOTA_IAM_PRINCIPALS,
+    &QUOTA_PERMISSION_SETS,
+    &BEDROCK_MODELS,
+    &OWN_STACK,
+    &QUOTA_TRACKED_USERS,
+    &APPLICATION_INFERENCE_PROFILES,
+];
 
 /// A permissions-management action the stack grants although the policy text it writes is not
 /// fixed by the template (the built-in check `permissions-management` refuses all others).

@@ -103,6 +103,11 @@ pub fn admin_statements(config: &Config, log_group: &LogGroupRef, dashboards: &[
         Statement::on_any_resource(&MONITORING_READ_API, REPORT_METRICS_READ).sid("ReadBedrockMetrics"),
         Statement::allow(LOGS_INSIGHTS_QUERY, vec![log_group.arn()]).sid("QueryInvocationLogs"),
         Statement::on_any_resource(&MONITORING_READ_API, crate::iam::actions::LOGS_INSIGHTS_RESULTS).sid("ReadQueryResults"),
+        Statement::allow(
+            crate::iam::actions::REPORT_PROFILE_READ,
+            vec![Sub::new().text("arn:").pseudo(Pseudo::Partition).text(":bedrock:").pseudo(Pseudo::Region).text(":").pseudo(Pseudo::AccountId).text(":application-inference-profile/*").build()],
+        )
+        .sid("ResolveApplicationInferenceProfiles"),
     ];
     if !dashboards.is_empty() {
         let arns = dashboards

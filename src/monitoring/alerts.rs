@@ -261,7 +261,7 @@ fn extended_specs(template: &mut Template, config: &Config, region: &str, log_gr
             id: "ThrottlingRateAlarm",
             slug: "throttling-rate",
             source: MetricSource::Math {
-                expression: "100 * FILL(m1, 0) / (FILL(m1, 0) + FILL(m2, 0))".into(),
+                expression: crate::cloudwatch::invocation_rates::THROTTLE_ALARM_EXPRESSION.into(),
                 inputs: vec![("m1".into(), all.query("InvocationThrottles", Stat::Sum, FIVE_MINUTES)), ("m2".into(), all.query("Invocations", Stat::Sum, FIVE_MINUTES))],
                 label: "Throttled share of requests, % (all models)".into(),
                 period: FIVE_MINUTES,

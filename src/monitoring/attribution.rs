@@ -44,6 +44,8 @@ pub fn priced_models(config: &Config) -> Vec<String> {
     if named.is_empty() {
         named = config.pricing.table().model_ids().map(str::to_owned).collect();
     }
+    // A mapped application profile is priced by its id (`strcontains(modelId, "<id>")`).
+    named.extend(config.pricing.inference_profiles.keys().map(|k| crate::bedrock::inference_profile::match_id(k).to_owned()));
     named.sort();
     named.dedup();
     named
@@ -213,7 +215,7 @@ mod tests {
 
         let mut many = Config::default();
         for i in 0..300 {
-            many.pricing.models.insert(format!("vendor.model-{i:03}-v1:0"), Price { input: 0.001 * f64::from(i % 3 + 1), output: 0.005, cache_read: None, cache_write: None, as_of: None });
+            many.pricing.models.insert(format!("vendor.model-{i:03}-v1:0"), Price { input: 0.001 * f64::from(i % 3 + 1), output: 0.005, cache_read: None, cache_write: None, cache_write_1h: None, as_of: None });
         }
         let (name, text) = per_user(&many);
         assert!(name.ends_with("(priced by bedrock-watch report)"), "{name}");

@@ -40,12 +40,8 @@ fn rates() -> Vec<MetricSource> {
             ("t".to_owned(), all("InvocationThrottles", Stat::Sum, PERIOD)),
         ]
     };
-    [
-        ("100 * (i - FILL(c, 0) - FILL(s, 0)) / i", "Success %"),
-        ("100 * FILL(c, 0) / i", "Client errors %"),
-        ("100 * FILL(s, 0) / i", "Server errors %"),
-        ("100 * FILL(t, 0) / (i + FILL(t, 0))", "Throttled %"),
-    ]
+    use crate::cloudwatch::invocation_rates::{CLIENT_ERROR_PERCENT, SERVER_ERROR_PERCENT, SUCCESS_PERCENT, THROTTLED_PERCENT};
+    [SUCCESS_PERCENT, CLIENT_ERROR_PERCENT, SERVER_ERROR_PERCENT, THROTTLED_PERCENT]
     .into_iter()
     .map(|(expression, label)| MetricSource::Math { expression: expression.to_owned(), inputs: inputs(), label: label.to_owned(), period: PERIOD })
     .collect()

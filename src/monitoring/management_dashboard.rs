@@ -38,7 +38,7 @@ pub fn dashboard(config: &Config) -> Dashboard {
             DAY,
         );
         let success = math(
-            "100 * (i - FILL(c, 0) - FILL(s, 0)) / i",
+            crate::cloudwatch::invocation_rates::SUCCESS_PERCENT.0,
             vec![
                 ("i", bedrock_sum_all_models("Invocations", Stat::Sum, HOUR)),
                 ("c", bedrock_sum_all_models("InvocationClientErrors", Stat::Sum, HOUR)),

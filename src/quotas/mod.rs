@@ -66,9 +66,25 @@ pub fn prices(config: &Config, region: &str) -> Map {
         let Some(p) = table.price(m, region) else { continue };
         let names = ["input", "output", "cache_read", "cache_write"];
         let entry = TokenKind::ALL.iter().zip(names).fold(Map::new(), |e, (k, name)| e.with(name, Value::from(k.of(&p))));
-        out.insert(m.clone(), entry);
+        out.insert(m.clone(), entry.with("cache_write_1h", Value::from(p.cache_write_1h())));
     }
     out
+}
+
+/// `pricing.inference_profiles` as the handlers' `inference_profiles` entry: profile id → model id
+/// (an ARN key is reduced to its id; the handlers look a record's profile ARN up by its id).
+pub fn inference_profiles(config: &Config) -> Map {
+    let mut out = Map::new();
+    for (key, model) in &config.pricing.inference_profiles {
+        out.insert(crate::bedrock::inference_profile::match_id(key).to_owned(), Value::str(model.as_str()));
+    }
+    out
+}
+
+/// The service-tier multipliers as the handlers' `service_tiers` entry.
+pub fn service_tiers(config: &Config) -> Map {
+    let t = config.pricing.service_tiers.multipliers();
+    Map::new().with("flex", Value::from(t.flex)).with("priority", Value::from(t.priority)).with("reserved", Value::from(t.reserved))
 }
 
 /// The stack-owned deny policies a block attaches, and their references.
@@ -156,6 +172,8 @@ pub fn handler_config(config: &Config, region: &str, usage: &TableRef, audit: &T
         .with("time_zone", q.time_zone.as_str())
         .with("sessions_are_people", config.attribution.sessions_are_people)
         .with("prices", prices(config, region))
+        .with("inference_profiles", inference_profiles(config))
+        .with("service_tiers", service_tiers(config))
         .with("discount_percent", 0)
         .with("identity_center", identity_center)
         .with("block_policy_arn", policies.block.arn())

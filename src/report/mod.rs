@@ -12,6 +12,7 @@ pub mod mantle;
 pub mod metrics;
 pub mod model;
 pub mod period;
+pub mod profiles;
 pub mod projection;
 pub mod reconcile;
 pub mod render;
@@ -59,7 +60,7 @@ impl ReportError {
         match self {
             ReportError::Period(_) => "use --hours N, or --since/--until with times like 2026-11-01T00:00:00Z".into(),
             ReportError::Aws(AwsError::AccessDenied { .. }) => {
-                "the report needs cloudformation:DescribeStacks, cloudformation:DescribeStackResources, cloudwatch:ListMetrics, cloudwatch:GetMetricData, logs:StartQuery and logs:GetQueryResults".into()
+                "the report needs cloudformation:DescribeStacks, cloudformation:DescribeStackResources, cloudwatch:ListMetrics, cloudwatch:GetMetricData, logs:StartQuery and logs:GetQueryResults (and bedrock:GetInferenceProfile on application inference profiles the config does not map)".into()
             }
             ReportError::Aws(e) => e.help(),
             ReportError::StackNotFound { .. } => "deploy it first (`bedrock-watch deploy`), or pass the --region and --config of the deployed stack".into(),
@@ -119,17 +120,30 @@ pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut 
 
     progress.step(&format!("running the per-user Logs Insights query on {log_group}"));
     let logs = insights::SdkLogs { aws, client: aws.logs() };
-    let prices = config.pricing.table();
-    let users = match insights::user_query(config, &aws.region) {
+    let rows = match insights::user_query(config, &aws.region) {
         Ok(q) => match insights::run(&logs, &log_group, &req.period, &q).await {
-            Ok(rows) => Ok(insights::parse(&rows, &prices, &aws.region)),
+            Ok(rows) => Ok(rows),
             // Per-user figures are a part of the report; without logs access the metrics still stand.
             Err(e @ ReportError::Aws(_)) => Err(format!("per-user figures unavailable: {e}; help: {}", e.help())),
             Err(e) => Err(format!("per-user figures unavailable: {e}")),
         },
         Err(e) => Err(format!("per-user figures unavailable: {e}")),
     };
+    // Application inference profiles the config does not map: ask Bedrock which model they use.
+    let seen = figures.keys().map(String::as_str).chain(rows.iter().flatten().flatten().filter(|(f, _)| f == "modelId").map(|(_, v)| v.as_str()));
+    let unmapped = profiles::unmapped(seen, &config.pricing.inference_profiles);
+    let (resolved, mut profile_notes) = if unmapped.is_empty() {
+        (BTreeMap::new(), Vec::new())
+    } else {
+        progress.step(&format!("resolving {} application inference profile(s) with GetInferenceProfile", unmapped.len()));
+        profiles::resolve(aws, &unmapped).await
+    };
+    let (mapping, mapping_note) = profiles::merge(&config.pricing.inference_profiles, &resolved);
+    let prices = config.pricing.table().with_profiles(&mapping);
+    let users = rows.map(|rows| insights::parse(&rows, &prices, &aws.region));
     let mut report = assemble(&aws.region, &stack_name, Some(log_group), req, &figures, users, &prices);
+    report.notes.extend(mapping_note);
+    report.notes.append(&mut profile_notes);
     report.notes.extend(fetched.messages.into_iter().map(|m| format!("CloudWatch: {m}")));
     match mantle_usage {
         Ok(by_model) => report.mantle = mantle::section(&by_model, &prices, &aws.region),
@@ -170,6 +184,8 @@ pub fn assemble(
             output: count(f.total(Measure::OutputTokens)),
             cache_read: count(f.total(Measure::CacheReadTokens)),
             cache_write: count(f.total(Measure::CacheWriteTokens)),
+            // CloudWatch has one cache-write metric: every write is priced as a 5-minute write.
+            cache_write_1h: 0,
         };
         let price = prices.price(id, region);
         let cost = price.map(|p| p.cost(&tokens));
@@ -206,7 +222,7 @@ pub fn assemble(
         }
         for (date, d) in &f.days {
             let get = |m: Measure| count(d.get(&m).copied().unwrap_or(0.0));
-            let t = Tokens { input: get(Measure::InputTokens), output: get(Measure::OutputTokens), cache_read: get(Measure::CacheReadTokens), cache_write: get(Measure::CacheWriteTokens) };
+            let t = Tokens { input: get(Measure::InputTokens), output: get(Measure::OutputTokens), cache_read: get(Measure::CacheReadTokens), cache_write: get(Measure::CacheWriteTokens), cache_write_1h: 0 };
             days.push(model::DayRow {
                 date: date.clone(),
                 model_id: id.clone(),
@@ -221,7 +237,7 @@ pub fn assemble(
     days.sort_by(|a, b| (&a.date, &a.model_id).cmp(&(&b.date, &b.model_id)));
     perf.errors = perf.client_errors + perf.server_errors;
     perf.average_latency_ms = (latency_count > 0.0).then(|| latency_sum / latency_count);
-    perf.error_rate_percent = (totals.invocations > 0).then(|| perf.errors as f64 / totals.invocations as f64 * 100.0);
+    perf.error_rate_percent = crate::cloudwatch::invocation_rates::error_rate_percent(totals.invocations, perf.errors);
 
     let mut notes = Vec::new();
     if !totals.unpriced_models.is_empty() {

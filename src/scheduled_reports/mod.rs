@@ -48,6 +48,8 @@ pub fn settings(config: &Config, region: &str, s: &ReportSchedule) -> Result<Map
         .with("include", Value::list(s.include.iter().map(|x| x.as_str())))
         .with("models", Value::list(config.models.iter().map(String::as_str)))
         .with("prices", crate::quotas::prices(config, region))
+        .with("inference_profiles", crate::quotas::inference_profiles(config))
+        .with("service_tiers", crate::quotas::service_tiers(config))
         .with("query", query)
         .with("ses_sender", sender)
         .with("ses_recipients", Value::list(recipients)))

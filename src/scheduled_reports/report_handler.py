@@ -101,16 +101,40 @@ def base_model_id(model_id):
     return mid
 
 
+APP_PROFILE_MARKER = ":application-inference-profile/"
+
+
+def split_tier(model_id):
+    """service_tier.rs `split_tier_suffix`: CloudWatch publishes Flex and Priority calls under
+    `<model>+flex` and `<model>+priority`."""
+    for tier in ("flex", "priority"):
+        if model_id.endswith("+" + tier):
+            return model_id[: -len(tier) - 1], tier
+    return model_id, None
+
+
 def price_for(model_id):
+    """pricing.rs `PriceTable::price`: the price of the mapped model of an application inference
+    profile (`inference_profiles`: profile id -> model id), on the tier the id's suffix names
+    (`service_tiers` multipliers), else of the model itself at Standard."""
+    mid, tier = split_tier(model_id)
+    key = mid.split(APP_PROFILE_MARKER, 1)[1] if APP_PROFILE_MARKER in mid else mid
+    mid = (CONFIG.get("inference_profiles") or {}).get(key, mid)
     prices = CONFIG["prices"]
-    return prices.get(model_id) or prices.get(base_model_id(model_id))
+    price = prices.get(mid) or prices.get(base_model_id(mid))
+    if price is None or tier is None:
+        return price
+    factor = (CONFIG.get("service_tiers") or {}).get(tier, 1.0)
+    return {k: v * factor for k, v in price.items()}
 
 
 def cost(price, t):
     """pricing.rs `Price::cost`: USD per 1,000 tokens, summed in the same order."""
+    p_write = price.get("cache_write", price["input"])
     return (t["input"] * price["input"] + t["output"] * price["output"]
             + t["cache_read"] * price.get("cache_read", price["input"])
-            + t["cache_write"] * price.get("cache_write", price["input"])) / 1000.0
+            + t["cache_write"] * p_write
+            + t.get("cache_write_1h", 0) * price.get("cache_write_1h", p_write)) / 1000.0
 
 
 # --- the period ---------------------------------------------------------------------------
@@ -336,6 +360,10 @@ def assemble(start, end, at, figures, users, messages):
     days.sort(key=lambda d: (d["date"], d["model_id"]))
     perf["errors"] = perf["client_errors"] + perf["server_errors"]
     perf["average_latency_ms"] = latency_sum / latency_count if latency_count > 0 else None
+    # src/cloudwatch/invocation_rates.rs: Invocations counts accepted requests, including those
+    # that later failed with a client or server error, and excludes throttled ones
+    # (https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html), so
+    # the error rate is errors / Invocations.
     if totals["invocations"] > 0:
         perf["error_rate_percent"] = perf["errors"] / totals["invocations"] * 100.0
 

@@ -208,11 +208,14 @@ pub fn cost(config: &Config, f: &Facts) -> CheckResult {
     let unpriced: Vec<String> = models_seen(f).into_iter().filter(|m| table.price(m, &f.region).is_none()).collect();
     if !unpriced.is_empty() {
         let first = &unpriced[0];
-        return CheckResult::fail(
-            "cost",
-            format!("no price for {} (seen in the window)", unpriced.join(", ")),
-            format!("add `pricing.models.\"{first}\": {{input: <USD per 1,000>, output: <USD per 1,000>}}` to the config and deploy"),
-        );
+        // An application inference profile is priced through the model it uses, not by itself.
+        // (records keep only the last ARN segment, so a profile shows as its bare id).
+        let profile = crate::bedrock::inference_profile::arn_id(first).or_else(|| crate::bedrock::inference_profile::is_profile_key(first).then_some(first.as_str()));
+        let fix = match profile {
+            Some(id) => format!("map the application inference profile to its model: `pricing.inference_profiles.{id}: <model id>` (aws bedrock get-inference-profile --inference-profile-identifier {id} names it), and deploy"),
+            None => format!("add `pricing.models.\"{first}\": {{input: <USD per 1,000>, output: <USD per 1,000>}}` to the config and deploy"),
+        };
+        return CheckResult::fail("cost", format!("no price for {} (seen in the window)", unpriced.join(", ")), fix);
     }
     let mut wanted: BTreeSet<String> = config.tags.keys().cloned().collect();
     if config.access.enabled {

@@ -115,6 +115,12 @@ fn unpriced_models_and_inactive_tags_fail_with_the_config_line() {
     assert_eq!(s, Status::Fail);
     assert!(saw.contains("acme.private-model-v1"), "{saw}");
     assert!(fix.unwrap().contains("pricing.models.\"acme.private-model-v1\""));
+    // An application inference profile is mapped to a model, not priced itself.
+    let mut f = facts();
+    f.token_metric_models = vec![("us-east-1".into(), Observed::Seen(vec!["a1b2c3d4e5f6".into()]))];
+    let (s, _, fix) = status_of(&f, "cost");
+    assert_eq!(s, Status::Fail);
+    assert!(fix.unwrap().contains("pricing.inference_profiles.a1b2c3d4e5f6: <model id>"));
     let mut f = facts();
     f.cost_tags = Observed::Seen(vec![CostTag { key: "Project".into(), status: "Inactive".into() }]);
     let (s, saw, fix) = status_of(&f, "cost");
