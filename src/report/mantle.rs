@@ -65,7 +65,7 @@ fn count(v: f64) -> u64 {
 
 /// One priced row per model (tokens × the price table's input and output prices).
 pub fn row(model: &str, f: &Figures, prices: &PriceTable, region: &str) -> MantleRow {
-    let tokens = Tokens { input: count(f.input_tokens), output: count(f.output_tokens), cache_read: 0, cache_write: 0 };
+    let tokens = Tokens { input: count(f.input_tokens), output: count(f.output_tokens), ..Tokens::default() };
     MantleRow {
         model: model.to_owned(),
         inferences: count(f.inferences),

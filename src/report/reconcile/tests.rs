@@ -135,7 +135,7 @@ fn a_logged_model_without_price_is_a_missing_price() {
 
 fn stale_sonnet() -> BTreeMap<String, Price> {
     let mut o = BTreeMap::new();
-    o.insert(SONNET.to_owned(), Price { input: 0.003, output: 0.015, cache_read: Some(0.0003), cache_write: Some(0.00375), as_of: Some(jiff::civil::date(2025, 1, 1)) });
+    o.insert(SONNET.to_owned(), Price { input: 0.003, output: 0.015, cache_read: Some(0.0003), cache_write: Some(0.00375), cache_write_1h: None, as_of: Some(jiff::civil::date(2025, 1, 1)) });
     o
 }
 
