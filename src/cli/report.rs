@@ -42,8 +42,15 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// One account linked to this monitoring account (12 digits): the report reads its metrics
+    /// and logs through CloudWatch cross-account observability.
+    #[arg(long, value_name = "ID", value_parser = report::accounts::parse_account, conflicts_with = "org")]
+    pub account: Option<String>,
+    /// Every account linked to this monitoring account: totals summed, and a table by account.
+    #[arg(long)]
+    pub org: bool,
     /// Re-render a saved `--format json` report instead of reading AWS.
-    #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config"])]
+    #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config", "account", "org"])]
     pub from_json: Option<PathBuf>,
     /// Print the JSON Schema of `--format json` and exit.
     #[arg(long, exclusive = true)]
@@ -145,7 +152,15 @@ fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Re
     rt.block_on(async {
         let aws = Aws::connect(&target, config.primary_region()).await;
         aws.check_credentials().await.map_err(|e| CliReport { help: Some(e.help()), message: e.to_string(), code: 2 })?;
-        report::generate(&aws, config, req, &mut progress).await.map_err(error)
+        let scope = match (&args.account, args.org) {
+            (Some(a), _) => Some(report::accounts::Scope::Account(a.clone())),
+            (None, true) => Some(report::accounts::Scope::Org),
+            (None, false) => None,
+        };
+        match scope {
+            Some(scope) => report::accounts::generate(&aws, config, req, &scope, &mut progress).await.map_err(error),
+            None => report::generate(&aws, config, req, &mut progress).await.map_err(error),
+        }
     })
 }
 

@@ -71,6 +71,8 @@ pub struct Rollout {
     pub tags: Vec<(String, String)>,
     pub staging_bucket: Option<String>,
     pub staging_prefix: String,
+    /// The StackSets quotas: usage lines and warnings (a plan that exceeds one is refused).
+    pub quotas: super::quotas::QuotaCheck,
 }
 
 impl Rollout {
@@ -137,7 +139,7 @@ pub fn plan(config: &Config) -> Result<Rollout, OrgError> {
         tags.push(("ManagedBy".into(), "bedrock-watch".into()));
     }
     tags.sort();
-    Ok(Rollout {
+    let mut rollout = Rollout {
         call_as: o.account.call_as(),
         permission_model: o.permission_model,
         auto_deployment: (!self_managed).then_some((o.auto_deployment.enabled, o.auto_deployment.retain_stacks_on_account_removal)),
@@ -153,7 +155,14 @@ pub fn plan(config: &Config) -> Result<Rollout, OrgError> {
         tags,
         staging_bucket: config.deploy.staging_bucket.clone(),
         staging_prefix: config.deploy.staging_prefix.clone(),
-    })
+        quotas: super::quotas::QuotaCheck::default(),
+    };
+    let quotas = super::quotas::check(&rollout);
+    if !quotas.exceeded.is_empty() {
+        return Err(OrgError::QuotaExceeded { exceeded: quotas.exceeded });
+    }
+    rollout.quotas = quotas;
+    Ok(rollout)
 }
 
 /// The stack `synth` builds for the region, plus the link to the monitoring account's sink
