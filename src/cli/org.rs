@@ -127,7 +127,7 @@ pub fn run(args: OrgArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
         OrgCommand::Plan { common: c, check_existing } => {
             let config = load(Some(&c.config))?;
             let r = rollout(&config)?;
-            write!(out, "{}", describe(&r)).map_err(io)?;
+            write!(out, "{}", plan::describe(&r)).map_err(io)?;
             if !check_existing {
                 return Ok(Outcome::Ok);
             }
@@ -234,37 +234,4 @@ fn audit_rows(c: &Common, config: &Config, r: &Rollout, window_minutes: u32) -> 
         let cells = audit::gather(&home, &audit::cells_to_read(accounts, &regions), &role, window_minutes).await;
         Ok(cells.iter().map(|cell| audit::classify(cell, &config.logging.log_group_name)).collect())
     })
-}
-
-/// The rollout in words: what `org deploy` will do, before it talks to AWS.
-pub fn describe(r: &Rollout) -> String {
-    let mut s = String::new();
-    let t = &r.targets;
-    let targets = if t.organizational_units.is_empty() {
-        format!("accounts {}", t.accounts.join(", "))
-    } else {
-        let filter = t.account_filter.map(|f| format!(" ({} {})", f.as_str(), t.accounts.join(", "))).unwrap_or_default();
-        format!("OUs {}{filter}", t.organizational_units.join(", "))
-    };
-    s.push_str(&format!("permission model {} (CallAs {}), targets: {targets}\n", r.permission_model.as_str(), r.call_as));
-    let p = &r.preferences;
-    s.push_str(&format!(
-        "operation preferences: max concurrent {}%, failure tolerance {}%, regions {}\n",
-        p.max_concurrent_percentage, p.failure_tolerance_percentage, p.region_concurrency
-    ));
-    if let Some((enabled, retain)) = r.auto_deployment {
-        s.push_str(&format!("auto-deployment to new accounts: {}{}\n", if enabled { "on" } else { "off" }, if enabled && retain { ", stacks retained when an account leaves" } else { "" }));
-    }
-    for ss in &r.stack_sets {
-        let staging = if ss.template.content.len() > crate::cfn::template::MAX_INLINE_BODY_BYTES { " (staged in S3: over 51200 bytes)" } else { "" };
-        s.push_str(&format!("stack set {} -> region {}: member template {} bytes{staging}, capabilities {}\n", ss.name, ss.region, ss.template.content.len(), ss.capabilities.join(",")));
-    }
-    for line in &r.quotas.usage {
-        s.push_str(line);
-        s.push('\n');
-    }
-    for w in &r.quotas.warnings {
-        s.push_str(&format!("warning: {w}\n"));
-    }
-    s
 }

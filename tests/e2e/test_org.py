@@ -297,3 +297,65 @@ def test_report_account_must_be_twelve_digits(bw, value):
     assert proc.returncode == 2
     assert "--account" in proc.stderr and "12-digit" in proc.stderr, proc.stderr
     assert "panicked" not in proc.stderr
+
+
+def _doc(v):
+    """A policy document as boto3 returns it: a dict, URL-decoded JSON text, or (moto 5.2.5 for
+    inline policies created from a template) the Python repr of the dict."""
+    import ast
+    import json
+    if isinstance(v, dict):
+        return v
+    try:
+        return json.loads(v)
+    except ValueError:
+        return ast.literal_eval(v)
+
+
+def test_org_roles_deploy_as_written_and_grant_only_what_they_say(admin, bw, tmp_path):
+    """`org roles` writes the two self-managed roles; moto creates IAM roles with their trust and
+    inline policies for real, so both templates are deployed as a user would: the administration
+    role in the administrator account, the execution role in a member account (through the
+    assumed-role credentials moto gives that account). What moto does not check (that StackSets
+    can then assume them, IAM's size limits) is unit-tested in src/org/roles.rs."""
+    import json
+    cfg = self_managed(tmp_path, [A, B])
+    out = ok(bw("org", "roles", "--config", cfg, "--out", "roles"))
+    assert "roles/bedrock-watch-stackset-administration-role.yaml" in out and "roles/bedrock-watch-stackset-execution-role.yaml" in out
+    admin_body = (tmp_path / "roles" / "bedrock-watch-stackset-administration-role.yaml").read_text()
+    exec_body = (tmp_path / "roles" / "bedrock-watch-stackset-execution-role.yaml").read_text()
+
+    cfn = admin("cloudformation")
+    cfn.create_stack(StackName="stackset-admin-role", TemplateBody=admin_body, Capabilities=["CAPABILITY_NAMED_IAM"])
+    iam = admin("iam")
+    role = iam.get_role(RoleName="AWSCloudFormationStackSetAdministrationRole")["Role"]
+    trust = _doc(role["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    doc = iam.get_role_policy(RoleName="AWSCloudFormationStackSetAdministrationRole", PolicyName="AssumeExecutionRole")["PolicyDocument"]
+    doc = _doc(doc)
+    assert doc["Statement"][0]["Action"] == "sts:AssumeRole"
+    assert sorted(doc["Statement"][0]["Resource"]) == [f"arn:aws:iam::{A}:role/AWSCloudFormationStackSetExecutionRole", f"arn:aws:iam::{B}:role/AWSCloudFormationStackSetExecutionRole"]
+
+    admin_account = admin("sts").get_caller_identity()["Account"]
+    member(admin, A, "cloudformation").create_stack(StackName="stackset-execution-role", TemplateBody=exec_body, Capabilities=["CAPABILITY_NAMED_IAM"],
+                                                    Parameters=[{"ParameterKey": "AdministratorAccountId", "ParameterValue": admin_account}])
+    miam = member(admin, A, "iam")
+    role = miam.get_role(RoleName="AWSCloudFormationStackSetExecutionRole")["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{A}:role/AWSCloudFormationStackSetExecutionRole"
+    trust = _doc(role["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{admin_account}:role/AWSCloudFormationStackSetAdministrationRole"}
+    names = miam.list_role_policies(RoleName="AWSCloudFormationStackSetExecutionRole")["PolicyNames"]
+    attached = miam.list_attached_role_policies(RoleName="AWSCloudFormationStackSetExecutionRole")["AttachedPolicies"]
+    assert names == ["DeployBedrockWatchMemberStack"] and attached == []  # one region: fits inline
+    doc = miam.get_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole", PolicyName="DeployBedrockWatchMemberStack")["PolicyDocument"]
+    doc = _doc(doc)
+    sids = {s["Sid"]: s for s in doc["Statement"]}
+    assert sids["CloudFormationStacks"]["Resource"] == f"arn:aws:cloudformation:us-east-1:*:stack/StackSet-{SET}-*/*"
+    assert all("*" not in a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+
+
+def test_org_roles_is_for_self_managed_rollouts(admin, bw, tmp_path):
+    cfg = write(tmp_path, "  targets:\n    organizational_units: [r-ab12]\n")
+    proc = bw("org", "roles", "--config", cfg)
+    assert proc.returncode == 2
+    assert "self_managed" in proc.stderr and "help:" in proc.stderr
