@@ -176,18 +176,7 @@ pub struct SdkLogs<'a> {
 #[cfg(feature = "aws")]
 impl LogsApi for SdkLogs<'_> {
     async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError> {
-        let resp = self
-            .client
-            .start_query()
-            .log_group_name(log_group)
-            .start_time(period.start)
-            .end_time(period.end - 1)
-            .query_string(query)
-            .limit(MAX_ROWS as i32)
-            .send()
-            .await
-            .map_err(|e| ReportError::Aws(self.aws.error("StartQuery", e)))?;
-        resp.query_id().map(str::to_owned).ok_or_else(|| ReportError::Internal("StartQuery returned no query id".into()))
+        self.start_query_identifiers(&[log_group.to_owned()], period, query).await
     }
 
     async fn start_query_identifiers(&self, identifiers: &[String], period: &Period, query: &str) -> Result<String, ReportError> {

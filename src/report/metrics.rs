@@ -208,9 +208,12 @@ pub struct SdkMetrics<'a> {
 }
 
 #[cfg(feature = "aws")]
-impl MetricsApi for SdkMetrics<'_> {
-    async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
-        let mut ids = Vec::new();
+impl SdkMetrics<'_> {
+    /// (owning account, model) of every `AWS/Bedrock` `Invocations` metric, all pages. With
+    /// `linked`, the linked accounts' too (a monitoring account), narrowed to `only`; the owner
+    /// is `None` where CloudWatch names none (outside a monitoring account).
+    async fn invocation_metrics(&self, linked: bool, only: Option<&str>) -> Result<Vec<(Option<String>, String)>, ReportError> {
+        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let resp = self
@@ -218,39 +221,7 @@ impl MetricsApi for SdkMetrics<'_> {
                 .list_metrics()
                 .namespace("AWS/Bedrock")
                 .metric_name("Invocations")
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| ReportError::Aws(self.aws.error("ListMetrics", e)))?;
-            for m in resp.metrics() {
-                for d in m.dimensions() {
-                    if d.name() == Some("ModelId") {
-                        if let Some(v) = d.value() {
-                            ids.push(v.to_owned());
-                        }
-                    }
-                }
-            }
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
-    }
-
-    async fn list_model_accounts(&self, only: Option<&str>, own: &str) -> Result<Vec<(String, String)>, ReportError> {
-        let mut pairs = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let resp = self
-                .client
-                .list_metrics()
-                .namespace("AWS/Bedrock")
-                .metric_name("Invocations")
-                .include_linked_accounts(true)
+                .set_include_linked_accounts(linked.then_some(true))
                 .set_owning_account(only.map(str::to_owned))
                 .set_next_token(token.take())
                 .send()
@@ -258,10 +229,9 @@ impl MetricsApi for SdkMetrics<'_> {
                 .map_err(|e| ReportError::Aws(self.aws.error("ListMetrics", e)))?;
             let owners = resp.owning_accounts();
             for (i, m) in resp.metrics().iter().enumerate() {
-                let account = owners.get(i).map_or(own, String::as_str);
                 for d in m.dimensions() {
                     if let (Some("ModelId"), Some(v)) = (d.name(), d.value()) {
-                        pairs.push((account.to_owned(), v.to_owned()));
+                        out.push((owners.get(i).cloned(), v.to_owned()));
                     }
                 }
             }
@@ -270,6 +240,22 @@ impl MetricsApi for SdkMetrics<'_> {
                 _ => break,
             }
         }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "aws")]
+impl MetricsApi for SdkMetrics<'_> {
+    async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
+        let mut ids: Vec<String> = self.invocation_metrics(false, None).await?.into_iter().map(|(_, m)| m).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    async fn list_model_accounts(&self, only: Option<&str>, own: &str) -> Result<Vec<(String, String)>, ReportError> {
+        let found = self.invocation_metrics(true, only).await?;
+        let pairs = found.into_iter().map(|(a, m)| (a.unwrap_or_else(|| own.to_owned()), m)).collect();
         Ok(super::accounts::pairs_in_scope(pairs, only))
     }
 
