@@ -1,7 +1,8 @@
 //! Organization rollout at scale: plan (synthesize and check the member template of 4 regions)
 //! and render for 500 self-managed accounts x 4 regions (2,000 stack instances), then compute
-//! the instance changes against a current state and render the 2,000-row instance table. Must
-//! stay under 2 s. Run with `cargo bench --bench org`.
+//! the instance changes against a current state and render the 2,000-row instance table; and
+//! the self-managed roles and the monitoring account's templates for the same rollout. Each
+//! must stay under 2 s. Run with `cargo bench --bench org`.
 
 use bedrock_watch::config::organization::{Organization, PermissionModel, Targets};
 use bedrock_watch::config::Config;
@@ -40,9 +41,25 @@ fn plan_and_render(config: &Config) -> usize {
     render_table(&rows).len()
 }
 
+/// What `org roles` and `org synth` add: the two role templates (the execution role's policy
+/// derived from all 4 member templates) and the monitoring account's sink templates with the
+/// organization dashboard.
+fn roles_and_central(config: &Config) -> usize {
+    let roles = bedrock_watch::org::roles::templates(config).unwrap();
+    let rollout = plan(config).unwrap();
+    let central = bedrock_watch::org::central::templates(config, &rollout).unwrap();
+    assert_eq!((roles.len(), central.len()), (2, 4));
+    roles.iter().chain(&central).map(|(_, t)| t.len()).sum()
+}
+
 fn bench(c: &mut Criterion) {
     let config = org_config(500);
     c.bench_function("org plan and render 500 accounts x 4 regions", |b| b.iter(|| plan_and_render(black_box(&config))));
+    let mut central = org_config(500);
+    if let Some(o) = central.organization.as_mut() {
+        o.monitoring_account = Some("999999999999".into());
+    }
+    c.bench_function("org roles and monitoring templates 500 accounts x 4 regions", |b| b.iter(|| roles_and_central(black_box(&central))));
 }
 
 criterion_group!(benches, bench);

@@ -53,3 +53,34 @@ fn reconcile_markdown() {
 fn reconcile_json_re_renders_byte_for_byte() {
     assert_eq!(reconcile::render(&reconciliation(), reconcile::Format::Json), std::fs::read_to_string("tests/data/reconcile.json").unwrap());
 }
+
+/// `report --org`: the fixture as two linked accounts (schema v2), in markdown: the table by
+/// account after the totals; the JSON round-trips through `--from-json`.
+#[test]
+fn report_markdown_by_account() {
+    use bedrock_watch::report::model::{AccountRow, SCHEMA_ID_ACCOUNTS};
+    let mut r = fixture();
+    r.schema = SCHEMA_ID_ACCOUNTS.to_owned();
+    r.stack_name = "bedrock-org-us-east-1".into();
+    r.accounts = vec![
+        AccountRow { account_id: "222222222222".into(), invocations: 4, input_tokens: 4_000, output_tokens: 1_000, estimated_cost_usd: 0.027, average_latency_ms: Some(3_000.0), errors: 1, ..AccountRow::default() },
+        AccountRow {
+            account_id: "111111111111".into(),
+            invocations: 15,
+            input_tokens: 15_000,
+            output_tokens: 3_000,
+            cache_read_tokens: 10_000,
+            estimated_cost_usd: 0.0248,
+            unpriced_models: vec!["custom.unknown-model".into()],
+            average_latency_ms: Some(1_000.0),
+            errors: 1,
+            throttles: 2,
+            ..AccountRow::default()
+        },
+    ];
+    let json = render(&r, Format::Json, By::Model);
+    assert_eq!(Report::from_json(&json).unwrap(), r);
+    let v1 = json.replace(SCHEMA_ID_ACCOUNTS, "bedrock-watch/report/v1");
+    assert!(Report::from_json(&v1).unwrap_err().contains("v2"), "a v1 document cannot carry accounts");
+    snapshot("report_markdown_by_account", render(&r, Format::Markdown, By::Model));
+}

@@ -292,3 +292,14 @@ fn preview_operations_svg() {
     let ops = files.iter().find(|f| f.file_name == "bedrock-watch-us-east-1.BedrockUsageMonitoring.svg").expect("operations preview");
     text_snapshot("preview_operations_svg", &ops.content);
 }
+
+/// The monitoring account's organization dashboard (two rollout regions), as the JSON
+/// CloudWatch receives: one line per linked account from Metrics Insights `GROUP BY AWS.AccountId`.
+#[test]
+fn dashboard_body_organization() {
+    let mut t = Template::new("organization dashboard");
+    bedrock_watch::monitoring::org_dashboard::dashboard(&["us-east-1".to_owned(), "eu-west-1".to_owned()]).build(&mut t).unwrap();
+    let r = t.resource("OrganizationDashboard").unwrap();
+    let body = bedrock_watch::cloudwatch::dashboard::body_text(&r.properties).unwrap().to_owned();
+    text_snapshot("dashboard_body_organization", &body);
+}

@@ -191,6 +191,28 @@ pub(crate) mod replay {
         ReplayEvent::new(request, response.body(SdkBody::from(body)).unwrap())
     }
 
+    /// A recorded Smithy RPC v2 CBOR answer (CloudWatch): the binary body file under
+    /// tests/data/recorded/, with the protocol header the SDK checks.
+    pub(crate) fn event_cbor(status: u16, file: &str) -> ReplayEvent {
+        let path = format!("{}/tests/data/recorded/{file}", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let request = http::Request::builder().uri("https://replay.invalid/").body(SdkBody::empty()).unwrap();
+        let response = http::Response::builder()
+            .status(status)
+            .header("content-type", "application/cbor")
+            .header("smithy-protocol", "rpc-v2-cbor")
+            .body(SdkBody::from(body))
+            .unwrap();
+        ReplayEvent::new(request, response)
+    }
+
+    /// The body of the `n`th request sent, bytes that are not UTF-8 (CBOR) replaced: CBOR
+    /// keeps map keys and strings as plain text, so a test can look for them.
+    pub(crate) fn sent_lossy(client: &StaticReplayClient, n: usize) -> String {
+        let r = client.actual_requests().nth(n).unwrap_or_else(|| panic!("no request {n}"));
+        String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned()
+    }
+
     /// The connection and its client (to read what was sent).
     pub(crate) fn aws(region: &str, events: Vec<ReplayEvent>) -> (Aws, StaticReplayClient) {
         let client = StaticReplayClient::new(events);

@@ -8,10 +8,8 @@ use clap::{Args, Subcommand};
 
 use super::{load, Outcome, Report};
 use crate::aws::{self, Aws, Target};
-use crate::cfn::{render, Format};
 use crate::config::Config;
 use crate::deploy::Waiting;
-use crate::oam::sink::{monitoring_template, Linkers};
 use crate::org::audit;
 use crate::org::client::Sdk;
 use crate::org::engine::{self, Home};
@@ -70,6 +68,15 @@ pub enum OrgCommand {
         #[arg(long, short, default_value = "org-templates")]
         out: PathBuf,
     },
+    /// Write the two IAM role templates a self-managed rollout needs: the administration role
+    /// (administrator account) and the execution role (every target account).
+    Roles {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder.
+        #[arg(long, short, default_value = "org-templates")]
+        out: PathBuf,
+    },
     /// Create or update the stack sets and their instances; follow each operation; print every instance.
     Deploy(Common),
     /// Show what `org deploy` would change (exit 1 when something would).
@@ -88,7 +95,14 @@ pub enum OrgCommand {
 
 fn report(e: OrgError) -> Report {
     let code = match e {
-        OrgError::NotConfigured | OrgError::Findings { .. } | OrgError::NeedsStaging { .. } | OrgError::Synth(_) => 2,
+        OrgError::NotConfigured
+        | OrgError::Findings { .. }
+        | OrgError::NeedsStaging { .. }
+        | OrgError::Synth(_)
+        | OrgError::QuotaExceeded { .. }
+        | OrgError::RolesNeedSelfManaged
+        | OrgError::Central(_)
+        | OrgError::Roles(_) => 2,
         _ => 1,
     };
     Report { message: e.to_string(), help: Some(e.help()), code }
@@ -113,7 +127,7 @@ pub fn run(args: OrgArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
         OrgCommand::Plan { common: c, check_existing } => {
             let config = load(Some(&c.config))?;
             let r = rollout(&config)?;
-            write!(out, "{}", describe(&r)).map_err(io)?;
+            write!(out, "{}", plan::describe(&r)).map_err(io)?;
             if !check_existing {
                 return Ok(Outcome::Ok);
             }
@@ -149,24 +163,15 @@ pub fn run(args: OrgArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
         OrgCommand::Synth { common, out: dir } => {
             let config = load(Some(&common.config))?;
             let r = rollout(&config)?;
-            std::fs::create_dir_all(&dir).map_err(|e| Report { message: format!("cannot create {}: {e}", dir.display()), help: None, code: 2 })?;
             let mut files: Vec<(String, String)> = r.stack_sets.iter().map(|s| (format!("{}.yaml", s.name), s.template.content.clone())).collect();
-            let o = plan::section(&config).map_err(report)?;
-            if o.monitoring_account.is_some() {
-                let linkers = match &o.organization_id {
-                    Some(id) => Linkers::Organization(id.clone()),
-                    None => Linkers::Accounts(o.targets.accounts.iter().filter(|a| !o.targets.exclude_accounts.contains(a)).cloned().collect()),
-                };
-                for s in &r.stack_sets {
-                    let t = monitoring_template(&config.stack_name, &s.region, linkers.clone()).map_err(|e| Report::usage(e.to_string(), "set organization.organization_id, or list the accounts in organization.targets.accounts"))?;
-                    files.push((format!("{}-monitoring-sink-{}.yaml", config.stack_name, s.region), render(&t, Format::Yaml)));
-                }
-            }
-            for (name, content) in files {
-                let path = dir.join(&name);
-                std::fs::write(&path, &content).map_err(|e| Report { message: format!("cannot write {}: {e}", path.display()), help: None, code: 2 })?;
-                writeln!(out, "wrote {} ({} bytes)", path.display(), content.len()).map_err(io)?;
-            }
+            files.extend(crate::org::central::templates(&config, &r).map_err(report)?);
+            write_files(&dir, files, out)?;
+            Ok(Outcome::Ok)
+        }
+        OrgCommand::Roles { common, out: dir } => {
+            let config = load(Some(&common.config))?;
+            let files = crate::org::roles::templates(&config).map_err(report)?;
+            write_files(&dir, files, out)?;
             Ok(Outcome::Ok)
         }
         OrgCommand::Deploy(c) => with_api(&c, |api, r, home, out| Box::pin(async move { engine::deploy(api, r, home, out).await.map(|_| Outcome::Ok) }), out),
@@ -182,6 +187,16 @@ pub fn run(args: OrgArgs, out: &mut dyn Write) -> Result<Outcome, Report> {
             with_api(&common, |api, r, home, out| Box::pin(async move { engine::destroy(api, r, home, out).await.map(|_| Outcome::Ok) }), out)
         }
     }
+}
+
+fn write_files(dir: &std::path::Path, files: Vec<(String, String)>, out: &mut dyn Write) -> Result<(), Report> {
+    std::fs::create_dir_all(dir).map_err(|e| Report { message: format!("cannot create {}: {e}", dir.display()), help: None, code: 2 })?;
+    for (name, content) in files {
+        let path = dir.join(&name);
+        std::fs::write(&path, &content).map_err(|e| Report { message: format!("cannot write {}: {e}", path.display()), help: None, code: 2 })?;
+        writeln!(out, "wrote {} ({} bytes)", path.display(), content.len()).map_err(io)?;
+    }
+    Ok(())
 }
 
 type Job<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, OrgError>> + 'a>>;
@@ -219,30 +234,4 @@ fn audit_rows(c: &Common, config: &Config, r: &Rollout, window_minutes: u32) -> 
         let cells = audit::gather(&home, &audit::cells_to_read(accounts, &regions), &role, window_minutes).await;
         Ok(cells.iter().map(|cell| audit::classify(cell, &config.logging.log_group_name)).collect())
     })
-}
-
-/// The rollout in words: what `org deploy` will do, before it talks to AWS.
-pub fn describe(r: &Rollout) -> String {
-    let mut s = String::new();
-    let t = &r.targets;
-    let targets = if t.organizational_units.is_empty() {
-        format!("accounts {}", t.accounts.join(", "))
-    } else {
-        let filter = t.account_filter.map(|f| format!(" ({} {})", f.as_str(), t.accounts.join(", "))).unwrap_or_default();
-        format!("OUs {}{filter}", t.organizational_units.join(", "))
-    };
-    s.push_str(&format!("permission model {} (CallAs {}), targets: {targets}\n", r.permission_model.as_str(), r.call_as));
-    let p = &r.preferences;
-    s.push_str(&format!(
-        "operation preferences: max concurrent {}%, failure tolerance {}%, regions {}\n",
-        p.max_concurrent_percentage, p.failure_tolerance_percentage, p.region_concurrency
-    ));
-    if let Some((enabled, retain)) = r.auto_deployment {
-        s.push_str(&format!("auto-deployment to new accounts: {}{}\n", if enabled { "on" } else { "off" }, if enabled && retain { ", stacks retained when an account leaves" } else { "" }));
-    }
-    for ss in &r.stack_sets {
-        let staging = if ss.template.content.len() > crate::cfn::template::MAX_INLINE_BODY_BYTES { " (staged in S3: over 51200 bytes)" } else { "" };
-        s.push_str(&format!("stack set {} -> region {}: member template {} bytes{staging}, capabilities {}\n", ss.name, ss.region, ss.template.content.len(), ss.capabilities.join(",")));
-    }
-    s
 }

@@ -42,15 +42,22 @@ pub struct ReportArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// One account linked to this monitoring account (12 digits): the report reads its metrics
+    /// and logs through CloudWatch cross-account observability.
+    #[arg(long, value_name = "ID", value_parser = report::accounts::parse_account, conflicts_with = "org")]
+    pub account: Option<String>,
+    /// Every account linked to this monitoring account: totals summed, and a table by account.
+    #[arg(long)]
+    pub org: bool,
     /// Re-render a saved `--format json` report instead of reading AWS.
-    #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config"])]
+    #[arg(long, conflicts_with_all = ["hours", "since", "until", "region", "profile", "config", "account", "org"])]
     pub from_json: Option<PathBuf>,
     /// Print the JSON Schema of `--format json` (with --reconcile: of the reconciliation) and exit.
     #[arg(long, conflicts_with_all = ["config", "region", "profile", "hours", "since", "until", "out", "from_json", "month", "drift_threshold", "min_difference_usd"])]
     pub schema: bool,
     /// Compare the estimate with the billed cost of the CUR 2.0 export (`billing.cur_export`)
     /// per principal and model for a closed period; exit 1 when a row drifts over the threshold.
-    #[arg(long, conflicts_with = "hours")]
+    #[arg(long, conflicts_with_all = ["hours", "account", "org"])]
     pub reconcile: bool,
     /// With --reconcile: the calendar month, YYYY-MM (default: the last month that ended at
     /// least 48 hours ago).
@@ -157,7 +164,15 @@ fn generate(args: &ReportArgs) -> Result<report::Report, CliReport> {
 
 #[cfg(feature = "aws")]
 fn fetch(args: &ReportArgs, config: &crate::config::Config, req: &Request) -> Result<report::Report, CliReport> {
-    with_aws(args, config, async |aws, progress| report::generate(aws, config, req, progress).await.map_err(error))
+    let scope = match (&args.account, args.org) {
+        (Some(a), _) => Some(report::accounts::Scope::Account(a.clone())),
+        (None, true) => Some(report::accounts::Scope::Org),
+        (None, false) => None,
+    };
+    with_aws(args, config, async |aws, progress| match &scope {
+        Some(scope) => report::accounts::generate(aws, config, req, scope, progress).await.map_err(error),
+        None => report::generate(aws, config, req, progress).await.map_err(error),
+    })
 }
 
 /// Connects as `--region` and `--profile` say, checks the credentials, and runs `work` with a

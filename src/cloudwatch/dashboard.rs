@@ -337,8 +337,9 @@ fn widget_json(p: &Placed) -> Value {
 fn source_rows(source: &MetricSource, index: usize, region: Option<&str>) -> Vec<Value> {
     match source {
         MetricSource::Metric(m) => vec![metric_row(m, None, true, region)],
+        // An empty label lets CloudWatch name the series: a grouped query's group values.
         MetricSource::Insights { sql, period, label } => vec![Value::list([Value::Map(
-            Map::new().with("expression", sql.as_str()).with("label", label.as_str()).with("id", format!("q{index}")).with("period", *period),
+            Map::new().with("expression", sql.as_str()).with_opt("label", (!label.is_empty()).then_some(label.as_str())).with("id", format!("q{index}")).with("period", *period),
         )])],
         MetricSource::Math { expression, inputs, label, period } => {
             let mut rows = vec![Value::list([Value::Map(

@@ -107,6 +107,10 @@ fn grant(resource_type: &str) -> Option<(&'static str, &'static [&'static str])>
             "bcm-data-exports:CreateExport", "bcm-data-exports:DeleteExport", "bcm-data-exports:GetExport", "bcm-data-exports:ListTagsForResource", "bcm-data-exports:TagResource",
             "bcm-data-exports:UntagResource", "bcm-data-exports:UpdateExport",
         ]),
+        // The member stacks' link to the monitoring account's sink (`org` with monitoring_sinks).
+        "AWS::Oam::Link" => ("OamLinks", &[
+            "cloudwatch:Link", "logs:Link", "oam:CreateLink", "oam:DeleteLink", "oam:GetLink", "oam:ListTagsForResource", "oam:TagResource", "oam:UntagResource", "oam:UpdateLink",
+        ]),
         // A custom resource is a call to its Lambda function, covered by lambda:InvokeFunction.
         t if t.starts_with("Custom::") => ("", &[]),
         _ => return None,
@@ -211,6 +215,8 @@ impl Names<'_> {
             "AWS::DynamoDB::Table" => vec![format!("arn:aws:dynamodb:{reg}:*:table/{}", self.of(r))],
             "AWS::Scheduler::Schedule" => vec![format!("arn:aws:scheduler:{reg}:*:schedule/default/{}", self.of(r))],
             "AWS::CloudTrail::Trail" => vec![format!("arn:aws:cloudtrail:{reg}:*:trail/{}", self.of(r))],
+            // The link's id is assigned at creation; CreateLink also names the sink.
+            "AWS::Oam::Link" => vec![format!("arn:aws:oam:{reg}:*:link/*"), parent("SinkIdentifier")],
             "AWS::CloudTrail::EventDataStore" => vec![format!("arn:aws:cloudtrail:{reg}:*:eventdatastore/*")],
             "AWS::Budgets::Budget" => vec![format!("arn:aws:budgets::*:budget/{}", self.of(r))],
             // The export ARN ends in `<name>-<UUID>` (the UUID is assigned at creation);
@@ -249,8 +255,25 @@ fn sub_pattern(text: &str, stack: &str, region: &str) -> String {
     out
 }
 
-/// Builds the policy for `stacks` (and the staging bucket and prefix, if any).
-pub fn deploy_policy(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> Result<DeployPolicy, PolicyError> {
+/// One statement of the deploy policy: its Sid, actions and resource ARN patterns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployStatement {
+    pub sid: &'static str,
+    pub actions: Vec<&'static str>,
+    pub resources: Vec<String>,
+}
+
+/// The deploy policy as typed parts: the scoped statements (sorted by Sid) and the declared
+/// exceptions that need `Resource: "*"`. `org roles` builds the StackSets execution role from
+/// the same parts, so the two can never grant different things.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployParts {
+    pub statements: Vec<DeployStatement>,
+    pub exceptions: Vec<&'static DeployException>,
+}
+
+/// Collects the statements for `stacks` (and the staging bucket and prefix, if any).
+pub fn deploy_parts(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> Result<DeployParts, PolicyError> {
     let mut statements: BTreeMap<&'static str, (BTreeSet<&'static str>, BTreeSet<String>)> = BTreeMap::new();
     let mut types = BTreeSet::new();
     for s in stacks {
@@ -282,12 +305,19 @@ pub fn deploy_policy(stacks: &[StackTemplate], staging: Option<(&str, &str)>) ->
         let prefix = prefix.trim_matches('/');
         entry.1.insert(if prefix.is_empty() { format!("arn:aws:s3:::{bucket}/*") } else { format!("arn:aws:s3:::{bucket}/{prefix}/*") });
     }
-    let mut list: Vec<Value> = statements.into_iter().map(|(sid, (actions, resources))| json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources})).collect();
-    let exceptions: Vec<&'static DeployException> = DEPLOY_WILDCARDS.iter().filter(|e| e.types.iter().any(|t| types.contains(*t))).collect();
-    for e in &exceptions {
+    let statements = statements.into_iter().map(|(sid, (actions, resources))| DeployStatement { sid, actions: actions.into_iter().collect(), resources: resources.into_iter().collect() }).collect();
+    let exceptions = DEPLOY_WILDCARDS.iter().filter(|e| e.types.iter().any(|t| types.contains(*t))).collect();
+    Ok(DeployParts { statements, exceptions })
+}
+
+/// Builds the policy for `stacks` (and the staging bucket and prefix, if any).
+pub fn deploy_policy(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> Result<DeployPolicy, PolicyError> {
+    let parts = deploy_parts(stacks, staging)?;
+    let mut list: Vec<Value> = parts.statements.iter().map(|s| json!({"Sid": s.sid, "Effect": "Allow", "Action": s.actions, "Resource": s.resources})).collect();
+    for e in &parts.exceptions {
         list.push(json!({"Sid": format!("NoResourceLevel{}", e.name), "Effect": "Allow", "Action": e.actions, "Resource": "*"}));
     }
-    Ok(DeployPolicy { document: json!({"Version": crate::iam::policy::POLICY_VERSION, "Statement": list}), exceptions })
+    Ok(DeployPolicy { document: json!({"Version": crate::iam::policy::POLICY_VERSION, "Statement": list}), exceptions: parts.exceptions })
 }
 
 #[cfg(test)]

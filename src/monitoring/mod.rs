@@ -15,6 +15,7 @@ pub mod dashboard_common;
 pub mod delivery;
 pub mod encryption;
 pub mod management_dashboard;
+pub mod org_dashboard;
 pub mod security_dashboard;
 pub mod storage;
 

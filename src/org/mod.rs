@@ -14,9 +14,12 @@
 //! states the emulator cannot produce are unit-tested with a scripted fake.
 
 pub mod audit;
+pub mod central;
 pub mod client;
 pub mod engine;
 pub mod plan;
+pub mod quotas;
+pub mod roles;
 
 #[cfg(test)]
 mod fake;
@@ -42,6 +45,14 @@ pub enum OrgError {
     OperationFailed { stack_set: String, operation_id: String, action: String, status: String, reason: Option<String> },
     #[error("stopped waiting for stack set {stack_set} operation {operation_id} (Ctrl-C or too long): it keeps going in CloudFormation")]
     Interrupted { stack_set: String, operation_id: String },
+    #[error("the rollout exceeds {} StackSets quota(s): {}", exceeded.len(), exceeded.iter().map(|e| format!("{}: {} (allowed: {})", e.key, e.value, e.limit)).collect::<Vec<_>>().join("; "))]
+    QuotaExceeded { exceeded: Vec<quotas::Exceeded> },
+    #[error("the StackSets roles are for organization.permission_model: self_managed; service_managed stack sets use the roles Organizations creates")]
+    RolesNeedSelfManaged,
+    #[error("cannot build the monitoring account's templates: {0}")]
+    Central(String),
+    #[error("cannot build the StackSets roles: {0}")]
+    Roles(String),
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error("cannot write output: {0}")]
@@ -60,6 +71,10 @@ impl OrgError {
                 "the table above names each failed account and region with its reason; see all of them with `aws cloudformation list-stack-set-operation-results --stack-set-name {stack_set} --operation-id {operation_id}`"
             ),
             OrgError::Interrupted { stack_set, .. } => format!("follow it with `bedrock-watch org status` or `aws cloudformation list-stack-set-operations --stack-set-name {stack_set}`"),
+            OrgError::QuotaExceeded { .. } => "change the named key as the limit says; adjustable quotas (stack sets, instances) can be raised through Service Quotas first".into(),
+            OrgError::RolesNeedSelfManaged => "set organization.permission_model: self_managed with targets.accounts, or skip `org roles`".into(),
+            OrgError::Central(_) => "set organization.organization_id, or list the accounts in organization.targets.accounts".into(),
+            OrgError::Roles(_) => "where the message names a limit, change the config as it says; otherwise this is a bug in bedrock-watch".into(),
             OrgError::Aws(e) => e.help(),
             OrgError::Io(_) => "check that standard output is writable".into(),
         }

@@ -71,6 +71,8 @@ pub struct Rollout {
     pub tags: Vec<(String, String)>,
     pub staging_bucket: Option<String>,
     pub staging_prefix: String,
+    /// The StackSets quotas: usage lines and warnings (a plan that exceeds one is refused).
+    pub quotas: super::quotas::QuotaCheck,
 }
 
 impl Rollout {
@@ -137,7 +139,7 @@ pub fn plan(config: &Config) -> Result<Rollout, OrgError> {
         tags.push(("ManagedBy".into(), "bedrock-watch".into()));
     }
     tags.sort();
-    Ok(Rollout {
+    let mut rollout = Rollout {
         call_as: o.account.call_as(),
         permission_model: o.permission_model,
         auto_deployment: (!self_managed).then_some((o.auto_deployment.enabled, o.auto_deployment.retain_stacks_on_account_removal)),
@@ -153,7 +155,14 @@ pub fn plan(config: &Config) -> Result<Rollout, OrgError> {
         tags,
         staging_bucket: config.deploy.staging_bucket.clone(),
         staging_prefix: config.deploy.staging_prefix.clone(),
-    })
+        quotas: super::quotas::QuotaCheck::default(),
+    };
+    let quotas = super::quotas::check(&rollout);
+    if !quotas.exceeded.is_empty() {
+        return Err(OrgError::QuotaExceeded { exceeded: quotas.exceeded });
+    }
+    rollout.quotas = quotas;
+    Ok(rollout)
 }
 
 /// The stack `synth` builds for the region, plus the link to the monitoring account's sink
@@ -164,4 +173,37 @@ pub fn member_template(config: &Config, o: &Organization, region: &str) -> Resul
         Link::new("MonitoringLink", sink.as_str()).build(&mut template)?;
     }
     Ok(template)
+}
+
+/// The rollout in words: what `org deploy` will do, before it talks to AWS.
+pub fn describe(r: &Rollout) -> String {
+    let mut s = String::new();
+    let t = &r.targets;
+    let targets = if t.organizational_units.is_empty() {
+        format!("accounts {}", t.accounts.join(", "))
+    } else {
+        let filter = t.account_filter.map(|f| format!(" ({} {})", f.as_str(), t.accounts.join(", "))).unwrap_or_default();
+        format!("OUs {}{filter}", t.organizational_units.join(", "))
+    };
+    s.push_str(&format!("permission model {} (CallAs {}), targets: {targets}\n", r.permission_model.as_str(), r.call_as));
+    let p = &r.preferences;
+    s.push_str(&format!(
+        "operation preferences: max concurrent {}%, failure tolerance {}%, regions {}\n",
+        p.max_concurrent_percentage, p.failure_tolerance_percentage, p.region_concurrency
+    ));
+    if let Some((enabled, retain)) = r.auto_deployment {
+        s.push_str(&format!("auto-deployment to new accounts: {}{}\n", if enabled { "on" } else { "off" }, if enabled && retain { ", stacks retained when an account leaves" } else { "" }));
+    }
+    for ss in &r.stack_sets {
+        let staging = if ss.template.content.len() > crate::cfn::template::MAX_INLINE_BODY_BYTES { " (staged in S3: over 51200 bytes)" } else { "" };
+        s.push_str(&format!("stack set {} -> region {}: member template {} bytes{staging}, capabilities {}\n", ss.name, ss.region, ss.template.content.len(), ss.capabilities.join(",")));
+    }
+    for line in &r.quotas.usage {
+        s.push_str(line);
+        s.push('\n');
+    }
+    for w in &r.quotas.warnings {
+        s.push_str(&format!("warning: {w}\n"));
+    }
+    s
 }

@@ -159,3 +159,29 @@ fn a_missing_section_is_a_clear_error() {
     assert!(matches!(err, OrgError::NotConfigured));
     assert!(err.help().contains("organization:"));
 }
+
+#[test]
+fn quotas_warn_past_the_deployment_speed_and_refuse_what_cannot_fit() {
+    let accounts: Vec<String> = (0..150).map(|i| format!("'{:012}'", 100_000_000_000u64 + i)).collect();
+    let c = config(&format!("organization:\n  permission_model: self_managed\n  max_concurrent_percentage: 100\n  targets:\n    accounts: [{}]\n", accounts.join(", ")));
+    let mut r = plan::plan(&c).unwrap();
+    assert!(r.quotas.warnings.iter().any(|w| w.starts_with("organization.max_concurrent_percentage: 100% of 150 accounts is 150 at once") && w.contains("at most 100")), "{:?}", r.quotas.warnings);
+    assert!(r.quotas.usage.iter().any(|u| u.contains("150 of the 100000 instances")), "{:?}", r.quotas.usage);
+    assert!(plan::describe(&r).contains("warning: organization.max_concurrent_percentage"));
+
+    // Beyond what the plan can be given through config in a test: the checks on the rollout.
+    r.targets.accounts = (0..100_001).map(|i| format!("{i:012}")).collect();
+    r.stack_sets[0].template.content = "x".repeat(1_000_001);
+    let q = super::quotas::check(&r);
+    let keys: Vec<&str> = q.exceeded.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["the member template of bedrock-watch-us-east-1 (models, dashboards.*, alerts.per_model)", "organization.targets.accounts"]);
+    let err = OrgError::QuotaExceeded { exceeded: q.exceeded };
+    assert!(err.to_string().contains("at most 100000 stack instances per stack set"), "{err}");
+}
+
+#[test]
+fn a_large_template_without_a_staging_bucket_is_planned_with_a_warning() {
+    let c = config::parse("alerts:\n  composite: false\norganization:\n  permission_model: self_managed\n  targets:\n    accounts: ['111111111111']\n", "org.yaml").unwrap();
+    let r = plan::plan(&c).unwrap();
+    assert!(r.quotas.warnings.iter().any(|w| w.contains("over the 51200") && w.contains("deploy.staging_bucket")), "{:?}", r.quotas.warnings);
+}

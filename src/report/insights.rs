@@ -55,6 +55,9 @@ pub struct Results {
 #[allow(async_fn_in_trait)]
 pub trait LogsApi {
     async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError>;
+    /// One query over several log groups, named by name or (another account's, from a
+    /// monitoring account) ARN: StartQuery `logGroupIdentifiers`, at most [`MAX_LOG_GROUPS_PER_QUERY`].
+    async fn start_query_identifiers(&self, identifiers: &[String], period: &Period, query: &str) -> Result<String, ReportError>;
     async fn get_query_results(&self, query_id: &str) -> Result<Results, ReportError>;
 }
 
@@ -63,9 +66,31 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((500u64 << attempt.min(4)).min(5_000))
 }
 
+/// Log groups one StartQuery names at most (`logGroupIdentifiers`).
+pub const MAX_LOG_GROUPS_PER_QUERY: usize = 50;
+
 /// Starts the query and polls until it finishes; an unsuccessful end is an error naming it.
 pub async fn run<A: LogsApi>(api: &A, log_group: &str, period: &Period, query: &str) -> Result<Vec<Vec<(String, String)>>, ReportError> {
     let id = api.start_query(log_group, period, query).await?;
+    wait(api, id).await
+}
+
+/// The query over every log group of `identifiers`, [`MAX_LOG_GROUPS_PER_QUERY`] per query,
+/// one after another (Logs Insights runs a limited number of queries at once); the rows of all
+/// and whether any query returned its maximum of rows.
+pub async fn run_across<A: LogsApi>(api: &A, identifiers: &[String], period: &Period, query: &str) -> Result<(Vec<Vec<(String, String)>>, bool), ReportError> {
+    let mut rows = Vec::new();
+    let mut truncated = false;
+    for batch in identifiers.chunks(MAX_LOG_GROUPS_PER_QUERY) {
+        let id = api.start_query_identifiers(batch, period, query).await?;
+        let got = wait(api, id).await?;
+        truncated |= got.len() >= MAX_ROWS;
+        rows.extend(got);
+    }
+    Ok((rows, truncated))
+}
+
+async fn wait<A: LogsApi>(api: &A, id: String) -> Result<Vec<Vec<(String, String)>>, ReportError> {
     let mut waited = Duration::ZERO;
     for attempt in 0.. {
         let r = api.get_query_results(&id).await?;
@@ -162,10 +187,18 @@ pub struct SdkLogs<'a> {
 #[cfg(feature = "aws")]
 impl LogsApi for SdkLogs<'_> {
     async fn start_query(&self, log_group: &str, period: &Period, query: &str) -> Result<String, ReportError> {
+        self.start_query_identifiers(&[log_group.to_owned()], period, query).await
+    }
+
+    async fn start_query_identifiers(&self, identifiers: &[String], period: &Period, query: &str) -> Result<String, ReportError> {
+        // Names alone (the caller's own log groups) go as logGroupNames, which every
+        // implementation takes; any ARN needs logGroupIdentifiers.
+        let (names, arns) = if identifiers.iter().any(|i| i.starts_with("arn:")) { (None, Some(identifiers.to_vec())) } else { (Some(identifiers.to_vec()), None) };
         let resp = self
             .client
             .start_query()
-            .log_group_name(log_group)
+            .set_log_group_names(names)
+            .set_log_group_identifiers(arns)
             .start_time(period.start)
             .end_time(period.end - 1)
             .query_string(query)
@@ -276,10 +309,16 @@ mod tests {
     struct FakeLogs {
         statuses: RefCell<Vec<Status>>,
         polls: RefCell<usize>,
+        batches: RefCell<Vec<usize>>,
     }
 
     impl LogsApi for FakeLogs {
         async fn start_query(&self, _: &str, _: &Period, _: &str) -> Result<String, ReportError> {
+            Ok("qid".into())
+        }
+        async fn start_query_identifiers(&self, ids: &[String], _: &Period, _: &str) -> Result<String, ReportError> {
+            assert!(ids.len() <= MAX_LOG_GROUPS_PER_QUERY, "{} log groups in one query", ids.len());
+            self.batches.borrow_mut().push(ids.len());
             Ok("qid".into())
         }
         async fn get_query_results(&self, id: &str) -> Result<Results, ReportError> {
@@ -297,11 +336,21 @@ mod tests {
     #[test]
     fn polls_until_complete_and_reports_failures() {
         let p = Period { start: 0, end: 3600 };
-        let fake = FakeLogs { statuses: RefCell::new(vec![Status::Scheduled, Status::Running, Status::Complete]), polls: RefCell::new(0) };
+        let fake = FakeLogs { statuses: RefCell::new(vec![Status::Scheduled, Status::Running, Status::Complete]), polls: RefCell::new(0), batches: RefCell::new(vec![]) };
         let rows = block_on(run(&fake, "g", &p, "q")).unwrap();
         assert_eq!((rows.len(), *fake.polls.borrow()), (1, 3));
-        let failed = FakeLogs { statuses: RefCell::new(vec![Status::Running, Status::Failed]), polls: RefCell::new(0) };
+        let failed = FakeLogs { statuses: RefCell::new(vec![Status::Running, Status::Failed]), polls: RefCell::new(0), batches: RefCell::new(vec![]) };
         let e = block_on(run(&failed, "g", &p, "q")).unwrap_err().to_string();
         assert!(e.contains("Failed"), "{e}");
+    }
+
+    #[test]
+    fn a_query_across_accounts_names_at_most_fifty_log_groups_each() {
+        let p = Period { start: 0, end: 3600 };
+        let fake = FakeLogs { statuses: RefCell::new(vec![Status::Complete; 3]), polls: RefCell::new(0), batches: RefCell::new(vec![]) };
+        let ids: Vec<String> = (0..120).map(|i| format!("arn:aws:logs:us-east-1:{:012}:log-group:/aws/bedrock/modelinvocations", i)).collect();
+        let (rows, truncated) = block_on(run_across(&fake, &ids, &p, "q")).unwrap();
+        assert_eq!(*fake.batches.borrow(), vec![50, 50, 20]);
+        assert_eq!((rows.len(), truncated), (3, false));
     }
 }

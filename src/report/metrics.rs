@@ -80,6 +80,9 @@ pub struct MetricQuery {
     pub model_id: String,
     pub measure: Measure,
     pub period_seconds: i32,
+    /// The linked account to read it from (GetMetricData `AccountId`, in a monitoring
+    /// account); `None`: the caller's own account.
+    pub account: Option<String>,
 }
 
 /// Datapoints of one query: (epoch second, value).
@@ -99,19 +102,30 @@ pub struct Page {
 pub trait MetricsApi {
     /// Every `ModelId` that has `Invocations` datapoints in the region (ListMetrics, all pages).
     async fn list_model_ids(&self) -> Result<Vec<String>, ReportError>;
+    /// (account, model) for every `ModelId` with `Invocations` in this monitoring account and
+    /// its linked accounts (ListMetrics `IncludeLinkedAccounts`, `OwningAccount` = `only`).
+    /// Metrics without an owning account (CloudWatch names none outside a monitoring account)
+    /// are the caller's: `own`.
+    async fn list_model_accounts(&self, only: Option<&str>, own: &str) -> Result<Vec<(String, String)>, ReportError>;
     /// One call of at most [`MAX_QUERIES_PER_CALL`] queries.
     async fn get_metric_data(&self, queries: &[MetricQuery], period: &Period, next_token: Option<String>) -> Result<Page, ReportError>;
 }
 
 /// Every query for `models`: hourly counts and latency sums, and one whole-period p99.
 pub fn queries_for(models: &[String], period: &Period) -> Vec<MetricQuery> {
+    let pairs: Vec<(Option<String>, String)> = models.iter().map(|m| (None, m.clone())).collect();
+    queries_for_accounts(&pairs, period)
+}
+
+/// Every query for each (account, model): as [`queries_for`], each read from its account.
+pub fn queries_for_accounts(pairs: &[(Option<String>, String)], period: &Period) -> Vec<MetricQuery> {
     // The p99 period is the whole report rounded up to a minute multiple, as the API requires.
     let whole = i32::try_from(((period.seconds() + 59) / 60) * 60).unwrap_or(i32::MAX);
-    let mut out = Vec::with_capacity(models.len() * Measure::ALL.len());
-    for model in models {
+    let mut out = Vec::with_capacity(pairs.len() * Measure::ALL.len());
+    for (account, model) in pairs {
         for measure in Measure::ALL {
             let period_seconds = if measure == Measure::LatencyP99 { whole } else { HOURLY };
-            out.push(MetricQuery { id: format!("q{}", out.len()), model_id: model.clone(), measure, period_seconds });
+            out.push(MetricQuery { id: format!("q{}", out.len()), model_id: model.clone(), measure, period_seconds, account: account.clone() });
         }
     }
     out
@@ -174,7 +188,8 @@ pub fn by_model(queries: &[MetricQuery], fetched: &Fetched) -> BTreeMap<String, 
         }
         let fig = out.entry(q.model_id.clone()).or_default();
         if q.measure == Measure::LatencyP99 {
-            fig.p99 = points.iter().map(|(_, v)| *v).filter(|v| v.is_finite()).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+            // Several accounts' p99 of one model: the highest, an upper bound as across models.
+            fig.p99 = points.iter().map(|(_, v)| *v).filter(|v| v.is_finite()).fold(fig.p99, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
             continue;
         }
         for (ts, v) in points {
@@ -193,9 +208,12 @@ pub struct SdkMetrics<'a> {
 }
 
 #[cfg(feature = "aws")]
-impl MetricsApi for SdkMetrics<'_> {
-    async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
-        let mut ids = Vec::new();
+impl SdkMetrics<'_> {
+    /// (owning account, model) of every `AWS/Bedrock` `Invocations` metric, all pages. With
+    /// `linked`, the linked accounts' too (a monitoring account), narrowed to `only`; the owner
+    /// is `None` where CloudWatch names none (outside a monitoring account).
+    async fn invocation_metrics(&self, linked: bool, only: Option<&str>) -> Result<Vec<(Option<String>, String)>, ReportError> {
+        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let resp = self
@@ -203,16 +221,17 @@ impl MetricsApi for SdkMetrics<'_> {
                 .list_metrics()
                 .namespace("AWS/Bedrock")
                 .metric_name("Invocations")
+                .set_include_linked_accounts(linked.then_some(true))
+                .set_owning_account(only.map(str::to_owned))
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(|e| ReportError::Aws(self.aws.error("ListMetrics", e)))?;
-            for m in resp.metrics() {
+            let owners = resp.owning_accounts();
+            for (i, m) in resp.metrics().iter().enumerate() {
                 for d in m.dimensions() {
-                    if d.name() == Some("ModelId") {
-                        if let Some(v) = d.value() {
-                            ids.push(v.to_owned());
-                        }
+                    if let (Some("ModelId"), Some(v)) = (d.name(), d.value()) {
+                        out.push((owners.get(i).cloned(), v.to_owned()));
                     }
                 }
             }
@@ -221,9 +240,23 @@ impl MetricsApi for SdkMetrics<'_> {
                 _ => break,
             }
         }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "aws")]
+impl MetricsApi for SdkMetrics<'_> {
+    async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
+        let mut ids: Vec<String> = self.invocation_metrics(false, None).await?.into_iter().map(|(_, m)| m).collect();
         ids.sort();
         ids.dedup();
         Ok(ids)
+    }
+
+    async fn list_model_accounts(&self, only: Option<&str>, own: &str) -> Result<Vec<(String, String)>, ReportError> {
+        let found = self.invocation_metrics(true, only).await?;
+        let pairs = found.into_iter().map(|(a, m)| (a.unwrap_or_else(|| own.to_owned()), m)).collect();
+        Ok(super::accounts::pairs_in_scope(pairs, only))
     }
 
     async fn get_metric_data(&self, queries: &[MetricQuery], period: &Period, next_token: Option<String>) -> Result<Page, ReportError> {
@@ -243,7 +276,7 @@ impl MetricsApi for SdkMetrics<'_> {
                 .dimensions(Dimension::builder().name("ModelId").value(&q.model_id).build())
                 .build();
             let stat = MetricStat::builder().metric(metric).period(q.period_seconds).stat(q.measure.stat()).build();
-            req = req.metric_data_queries(MetricDataQuery::builder().id(&q.id).metric_stat(stat).return_data(true).build());
+            req = req.metric_data_queries(MetricDataQuery::builder().id(&q.id).metric_stat(stat).return_data(true).set_account_id(q.account.clone()).build());
         }
         let resp = req.send().await.map_err(|e| ReportError::Aws(self.aws.error("GetMetricData", e)))?;
         let mut page = Page { next_token: resp.next_token().map(str::to_owned), ..Page::default() };
@@ -278,6 +311,9 @@ pub(crate) mod tests {
         async fn list_model_ids(&self) -> Result<Vec<String>, ReportError> {
             Ok(vec![])
         }
+        async fn list_model_accounts(&self, _: Option<&str>, _: &str) -> Result<Vec<(String, String)>, ReportError> {
+            Ok(vec![])
+        }
         async fn get_metric_data(&self, queries: &[MetricQuery], period: &Period, next_token: Option<String>) -> Result<Page, ReportError> {
             assert!(queries.len() <= MAX_QUERIES_PER_CALL, "{} queries in one call", queries.len());
             self.calls.borrow_mut().push((queries.len(), next_token.clone()));
@@ -297,7 +333,7 @@ pub(crate) mod tests {
     }
 
     fn queries(n: usize) -> Vec<MetricQuery> {
-        (0..n).map(|i| MetricQuery { id: format!("q{i}"), model_id: "m".into(), measure: Measure::Invocations, period_seconds: HOURLY }).collect()
+        (0..n).map(|i| MetricQuery { id: format!("q{i}"), model_id: "m".into(), measure: Measure::Invocations, period_seconds: HOURLY, account: None }).collect()
     }
 
     #[test]

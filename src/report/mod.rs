@@ -7,6 +7,7 @@
 //! ([`generate`], `stack`, the `Sdk*` clients) needs the `aws` feature; `--from-json` re-renders
 //! without it.
 
+pub mod accounts;
 pub mod insights;
 pub mod mantle;
 pub mod metrics;
@@ -45,6 +46,8 @@ pub enum ReportError {
     NoLogGroup { stack: String },
     #[error("no Bedrock metrics in {region}: the AWS/Bedrock namespace has no Invocations by ModelId")]
     NoBedrockMetrics { region: String },
+    #[error("no Bedrock metrics of {} in {region}: ListMetrics in this account names no linked account's AWS/Bedrock Invocations", account.as_deref().map_or_else(|| "any linked account".to_owned(), |a| format!("account {a}")))]
+    NoLinkedMetrics { region: String, account: Option<String> },
     #[error("no Bedrock invocations in {region} between {start} and {end}")]
     NoData { region: String, start: String, end: String },
     #[error("the per-user query is {length} characters, over Logs Insights' 10,000")]
@@ -66,6 +69,7 @@ impl ReportError {
             ReportError::StackNotFound { .. } => "deploy it first (`bedrock-watch deploy`), or pass the --region and --config of the deployed stack".into(),
             ReportError::NoLogGroup { .. } => "redeploy the stack with this version of bedrock-watch (`bedrock-watch deploy`)".into(),
             ReportError::NoBedrockMetrics { .. } => "check --region: Bedrock publishes metrics only in regions where models were invoked; or list models under `models` in the config".into(),
+            ReportError::NoLinkedMetrics { .. } => "run --account/--org in the monitoring account (organization.monitoring_account) with the --region of a sink, after `org deploy` linked the members (organization.monitoring_sinks); or list models under `models`".into(),
             ReportError::NoData { .. } => "widen the period (--hours, --since) or check --region; metrics appear a few minutes after the calls".into(),
             ReportError::QueryTooLong { .. } => "list fewer models under `models` or `pricing.models`: each priced model adds to the query".into(),
             ReportError::QueryEnded { .. } => "run the report again; if it keeps failing, shorten the period".into(),
@@ -280,6 +284,8 @@ pub fn assemble(
         projection,
         notes,
         mantle: None,
+        account: None,
+        accounts: Vec::new(),
     }
 }
 
@@ -287,3 +293,5 @@ pub fn assemble(
 mod tests;
 #[cfg(test)]
 mod scheduled_fixture_tests;
+#[cfg(all(test, feature = "aws"))]
+mod recorded_tests;

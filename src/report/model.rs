@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 
 /// Identifies the JSON layout; `bedrock-watch report --schema` prints its JSON Schema.
 pub const SCHEMA_ID: &str = "bedrock-watch/report/v1";
+/// The layout of a report of linked accounts (`report --account`, `report --org`): v1 plus
+/// `account` and `accounts`. A report of one stack stays v1, byte for byte; a reader that knows
+/// only v1 refuses a v2 report instead of silently dropping its accounts.
+pub const SCHEMA_ID_ACCOUNTS: &str = "bedrock-watch/report/v2";
 
 /// Usage, estimated cost and performance of Bedrock in one region for one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    /// Always `bedrock-watch/report/v1` for this layout.
+    /// `bedrock-watch/report/v1` for one stack's report; `bedrock-watch/report/v2` when
+    /// `account` or `accounts` is set.
     pub schema: String,
     /// When the report was generated (RFC 3339, UTC).
     pub generated_at: String,
@@ -36,6 +41,14 @@ pub struct Report {
     /// are the `AWS/Bedrock` runtime figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mantle: Option<Mantle>,
+    /// v2, `report --account`: the one linked account the figures are from (read in the
+    /// monitoring account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// v2, `report --org`: one row per linked account with Bedrock metrics, by estimated cost;
+    /// `totals` sums them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountRow>,
 }
 
 /// Unattributed usage: the bedrock-mantle endpoint's tokens per model, priced where the model
@@ -65,6 +78,24 @@ pub struct MantleRow {
     pub output_tokens: u64,
     /// Absent when the price table has no price for the model.
     pub estimated_cost_usd: Option<f64>,
+}
+
+/// One linked account's figures (`report --org`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRow {
+    pub account_id: String,
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    /// USD for the models with a price; the account's unpriced models are in `unpriced_models`.
+    pub estimated_cost_usd: f64,
+    pub unpriced_models: Vec<String>,
+    pub average_latency_ms: Option<f64>,
+    pub errors: u64,
+    pub throttles: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -185,19 +216,30 @@ pub struct Projection {
 }
 
 impl Report {
-    /// Reads a saved `--format json` report, refusing other schema versions.
+    /// Reads a saved `--format json` report (v1 or v2), refusing other schema versions and a
+    /// v1 document carrying v2's account fields.
     pub fn from_json(text: &str) -> Result<Report, String> {
         let report: Report = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if report.schema != SCHEMA_ID {
-            return Err(format!("schema is `{}`; this version of bedrock-watch reads `{SCHEMA_ID}`", report.schema));
+        match report.schema.as_str() {
+            SCHEMA_ID if report.account.is_some() || !report.accounts.is_empty() => Err(format!("schema `{SCHEMA_ID}` has no `account`/`accounts`; a report of linked accounts is `{SCHEMA_ID_ACCOUNTS}`")),
+            SCHEMA_ID | SCHEMA_ID_ACCOUNTS => Ok(report),
+            other => Err(format!("schema is `{other}`; this version of bedrock-watch reads `{SCHEMA_ID}` and `{SCHEMA_ID_ACCOUNTS}`")),
         }
-        Ok(report)
+    }
+
+    /// The schema id this report's shape needs.
+    pub fn schema_for(&self) -> &'static str {
+        if self.account.is_some() || !self.accounts.is_empty() {
+            SCHEMA_ID_ACCOUNTS
+        } else {
+            SCHEMA_ID
+        }
     }
 }
 
-/// The JSON Schema of [`Report`].
+/// The JSON Schema of [`Report`]: v2, of which a v1 document is the case without accounts.
 pub fn schema() -> String {
     let mut schema = schemars::schema_for!(Report);
-    schema.schema.metadata().id = Some(format!("https://bedrock-watch.dev/schemas/{SCHEMA_ID}.json"));
+    schema.schema.metadata().id = Some(format!("https://bedrock-watch.dev/schemas/{SCHEMA_ID_ACCOUNTS}.json"));
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

@@ -217,3 +217,145 @@ def test_audit_and_plan_check_read_every_member_account(admin, bw, tmp_path):
     assert "no target account and region has a configuration this stack did not write (2 read)" in out
     # nothing was written anywhere: the audit only reads
     assert member(admin, B, "bedrock").get_model_invocation_logging_configuration().get("loggingConfig") in (None, {})
+
+
+# --- report --org / --account ---------------------------------------------------------------
+# What moto 5.2.5 serves of the cross-account report, as measured before writing these tests:
+# ListMetrics takes IncludeLinkedAccounts and OwningAccount but ignores both and returns no
+# OwningAccounts; GetMetricData ignores each query's AccountId; StartQuery fails with
+# logGroupIdentifiers (it reads only logGroupName(s)); there is no OAM service. So moto is an
+# account without links, where CloudWatch names every metric the caller's own: these tests run
+# the real binary on that case (the caller's account is moto's 123456789012). Linked accounts
+# (OwningAccounts in the answer, AccountId and OwningAccount in the requests, ARNs for other
+# accounts' log groups) are unit-tested through the SDK's replay client (src/report/recorded_tests.rs)
+# and the by-account arithmetic in src/report/accounts.rs.
+OWN = "123456789012"
+HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
+SONNET = "anthropic.claude-sonnet-4-20250514-v1:0"
+
+
+@pytest.fixture
+def cw_adapter(reset):
+    from cbor_adapter import CborAdapter
+    with CborAdapter(reset) as a:
+        yield a
+
+
+def _seed_metrics(aws):
+    import datetime
+    today = datetime.datetime.now(datetime.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    since, until = today - datetime.timedelta(days=2), today
+    cw = aws("cloudwatch")
+    t = since + datetime.timedelta(hours=1)
+    for model, calls, tin, tout in ((HAIKU, 10, 10000, 2000), (SONNET, 4, 4000, 1000)):
+        cw.put_metric_data(Namespace="AWS/Bedrock", MetricData=[
+            {"MetricName": n, "Dimensions": [{"Name": "ModelId", "Value": model}], "Timestamp": t, "Value": float(v), "Unit": "Count"}
+            for n, v in (("Invocations", calls), ("InputTokenCount", tin), ("OutputTokenCount", tout))])
+    aws("logs").create_log_group(logGroupName="/aws/bedrock/modelinvocations")
+    return since.strftime("%Y-%m-%dT%H:%M:%SZ"), until.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_report_org_sums_the_accounts_and_tables_them(aws, bw, tmp_path, cw_adapter):
+    import json
+    since, until = _seed_metrics(aws)
+    cfg = write(tmp_path, f"  permission_model: self_managed\n  targets:\n    accounts: ['{A}']\n")
+    out = ok(bw("report", "--org", "--config", cfg, "--since", since, "--until", until, "--format", "json", endpoint_url=cw_adapter.url))
+    rep = json.loads(out)
+    assert rep["schema"] == "bedrock-watch/report/v2"
+    assert rep["stack_name"] == SET and rep["log_group"] == "/aws/bedrock/modelinvocations"
+    # Haiku 3.5: 10,000 × $0.0008 + 2,000 × $0.004 per 1K = $0.016; Sonnet 4: 4,000 × $0.003 + 1,000 × $0.015 = $0.027.
+    assert rep["totals"]["invocations"] == 14
+    assert rep["totals"]["estimated_cost_usd"] == pytest.approx(0.043)
+    assert [(a["account_id"], a["invocations"], a["input_tokens"]) for a in rep["accounts"]] == [(OWN, 14, 14000)]
+    assert rep["accounts"][0]["estimated_cost_usd"] == pytest.approx(0.043)
+    ops = [c[0] for c in cw_adapter.calls]
+    assert "ListMetrics" in ops and "GetMetricData" in ops
+    table_out = ok(bw("report", "--org", "--config", cfg, "--since", since, "--until", until, endpoint_url=cw_adapter.url))
+    assert "(1 linked account(s), stack set bedrock-watch-us-east-1)" in table_out
+    assert "By account (1)" in table_out and OWN in table_out
+    # the saved v2 report re-renders
+    (tmp_path / "org.json").write_text(out)
+    assert "By account (1)" in ok(bw("report", "--from-json", "org.json"))
+
+
+def test_report_account_reads_one_account_and_refuses_one_without_metrics(aws, bw, tmp_path, cw_adapter):
+    import json
+    since, until = _seed_metrics(aws)
+    cfg = write(tmp_path, f"  permission_model: self_managed\n  targets:\n    accounts: ['{A}']\n")
+    rep = json.loads(ok(bw("report", "--account", OWN, "--config", cfg, "--since", since, "--until", until, "--format", "json", endpoint_url=cw_adapter.url)))
+    assert rep["schema"] == "bedrock-watch/report/v2" and rep["account"] == OWN and "accounts" not in rep
+    assert rep["totals"]["invocations"] == 14
+    # An account with no metrics here (moto ignores OwningAccount: bedrock-watch keeps only that account's metrics).
+    proc = bw("report", "--account", A, "--config", cfg, "--since", since, "--until", until, endpoint_url=cw_adapter.url)
+    assert proc.returncode == 2, proc.stderr
+    assert f"no Bedrock metrics of account {A} in us-east-1" in proc.stderr and "help:" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["12345", "1234567890123", "abcdefghijkl"])
+def test_report_account_must_be_twelve_digits(bw, value):
+    proc = bw("report", "--account", value)
+    assert proc.returncode == 2
+    assert "--account" in proc.stderr and "12-digit" in proc.stderr, proc.stderr
+    assert "panicked" not in proc.stderr
+
+
+def _doc(v):
+    """A policy document as boto3 returns it: a dict, URL-decoded JSON text, or (moto 5.2.5 for
+    inline policies created from a template) the Python repr of the dict."""
+    import ast
+    import json
+    if isinstance(v, dict):
+        return v
+    try:
+        return json.loads(v)
+    except ValueError:
+        return ast.literal_eval(v)
+
+
+def test_org_roles_deploy_as_written_and_grant_only_what_they_say(admin, bw, tmp_path):
+    """`org roles` writes the two self-managed roles; moto creates IAM roles with their trust and
+    inline policies for real, so both templates are deployed as a user would: the administration
+    role in the administrator account, the execution role in a member account (through the
+    assumed-role credentials moto gives that account). What moto does not check (that StackSets
+    can then assume them, IAM's size limits) is unit-tested in src/org/roles.rs."""
+    import json
+    cfg = self_managed(tmp_path, [A, B])
+    out = ok(bw("org", "roles", "--config", cfg, "--out", "roles"))
+    assert "roles/bedrock-watch-stackset-administration-role.yaml" in out and "roles/bedrock-watch-stackset-execution-role.yaml" in out
+    admin_body = (tmp_path / "roles" / "bedrock-watch-stackset-administration-role.yaml").read_text()
+    exec_body = (tmp_path / "roles" / "bedrock-watch-stackset-execution-role.yaml").read_text()
+
+    cfn = admin("cloudformation")
+    cfn.create_stack(StackName="stackset-admin-role", TemplateBody=admin_body, Capabilities=["CAPABILITY_NAMED_IAM"])
+    iam = admin("iam")
+    role = iam.get_role(RoleName="AWSCloudFormationStackSetAdministrationRole")["Role"]
+    trust = _doc(role["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    doc = iam.get_role_policy(RoleName="AWSCloudFormationStackSetAdministrationRole", PolicyName="AssumeExecutionRole")["PolicyDocument"]
+    doc = _doc(doc)
+    assert doc["Statement"][0]["Action"] == "sts:AssumeRole"
+    assert sorted(doc["Statement"][0]["Resource"]) == [f"arn:aws:iam::{A}:role/AWSCloudFormationStackSetExecutionRole", f"arn:aws:iam::{B}:role/AWSCloudFormationStackSetExecutionRole"]
+
+    admin_account = admin("sts").get_caller_identity()["Account"]
+    member(admin, A, "cloudformation").create_stack(StackName="stackset-execution-role", TemplateBody=exec_body, Capabilities=["CAPABILITY_NAMED_IAM"],
+                                                    Parameters=[{"ParameterKey": "AdministratorAccountId", "ParameterValue": admin_account}])
+    miam = member(admin, A, "iam")
+    role = miam.get_role(RoleName="AWSCloudFormationStackSetExecutionRole")["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{A}:role/AWSCloudFormationStackSetExecutionRole"
+    trust = _doc(role["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{admin_account}:role/AWSCloudFormationStackSetAdministrationRole"}
+    names = miam.list_role_policies(RoleName="AWSCloudFormationStackSetExecutionRole")["PolicyNames"]
+    attached = miam.list_attached_role_policies(RoleName="AWSCloudFormationStackSetExecutionRole")["AttachedPolicies"]
+    assert names == ["DeployBedrockWatchMemberStack"] and attached == []  # one region: fits inline
+    doc = miam.get_role_policy(RoleName="AWSCloudFormationStackSetExecutionRole", PolicyName="DeployBedrockWatchMemberStack")["PolicyDocument"]
+    doc = _doc(doc)
+    sids = {s["Sid"]: s for s in doc["Statement"]}
+    assert sids["CloudFormationStacks"]["Resource"] == f"arn:aws:cloudformation:us-east-1:*:stack/StackSet-{SET}-*/*"
+    assert all("*" not in a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+
+
+def test_org_roles_is_for_self_managed_rollouts(admin, bw, tmp_path):
+    cfg = write(tmp_path, "  targets:\n    organizational_units: [r-ab12]\n")
+    proc = bw("org", "roles", "--config", cfg)
+    assert proc.returncode == 2
+    assert "self_managed" in proc.stderr and "help:" in proc.stderr

@@ -134,6 +134,14 @@ pub fn render(r: &Report) -> String {
     out.push_str("</div>\n<h2>Totals and performance</h2>\n");
     let s: Vec<Vec<String>> = summary(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
     out.push_str(&table(&["Total", "Value"], &s));
+    if let Some(a) = &r.account {
+        out.push_str(&format!("<p>Account <code>{}</code>, read in the monitoring account.</p>\n", esc(a)));
+    }
+    if !r.accounts.is_empty() {
+        let (h, rows) = super::by_account(r);
+        out.push_str(&format!("<h2>By account ({})</h2>\n", r.accounts.len()));
+        out.push_str(&table(&h, &rows));
+    }
 
     out.push_str("<h2>Per day</h2>\n");
     if r.days.is_empty() {

@@ -1,6 +1,6 @@
 //! `--format markdown`: GitHub-flavoured markdown to paste into a ticket.
 
-use super::{breakdown, empty_breakdown_note, projection_lines, summary, By};
+use super::{breakdown, by_account, empty_breakdown_note, projection_lines, scope, summary, By};
 use crate::report::model::Report;
 
 /// Pipes and newlines would break a table cell.
@@ -18,10 +18,17 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 pub fn render(r: &Report, by: By) -> String {
-    let mut out = format!("## Bedrock usage report: {} ({})\n\n", r.region, r.stack_name);
+    // A stack's report keeps its title; a report of linked accounts says which.
+    let what = if r.account.is_none() && r.accounts.is_empty() { r.stack_name.clone() } else { scope(r) };
+    let mut out = format!("## Bedrock usage report: {} ({what})\n\n", r.region);
     out.push_str(&format!("Period: **{}** to **{}** ({} hours). Generated {}.\n\n", r.period.start, r.period.end, r.period.hours, r.generated_at));
     let s: Vec<Vec<String>> = summary(r).into_iter().map(|(l, v)| vec![l.to_owned(), v]).collect();
     out.push_str(&table(&["Total", "Value"], &s));
+    if !r.accounts.is_empty() {
+        let (h, rows) = by_account(r);
+        out.push_str(&format!("\n### By account ({})\n\n", r.accounts.len()));
+        out.push_str(&table(&h, &rows));
+    }
     let title = match by {
         By::Model => "### By model".to_owned(),
         By::User => format!("### Top users ({} of {})", r.users.rows.len(), r.users.total_users),

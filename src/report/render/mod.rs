@@ -63,6 +63,28 @@ pub fn percent(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}%"))
 }
 
+/// What the report covers, for titles: the stack, or the linked account(s) it was read from.
+pub fn scope(report: &Report) -> String {
+    match (&report.account, report.accounts.len()) {
+        (Some(a), _) => format!("account {a}, stack set {}", report.stack_name),
+        (None, n) if n > 0 => format!("{n} linked account(s), stack set {}", report.stack_name),
+        _ => format!("stack {}", report.stack_name),
+    }
+}
+
+/// `report --org`'s table by account: (header, rows), shared by table and markdown.
+pub fn by_account(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let rows = report
+        .accounts
+        .iter()
+        .map(|a| {
+            let cost = if a.unpriced_models.is_empty() { usd(a.estimated_cost_usd) } else { format!("{} (+ {} unpriced)", usd(a.estimated_cost_usd), a.unpriced_models.len()) };
+            vec![a.account_id.clone(), int(a.invocations), int(a.input_tokens), int(a.output_tokens), int(a.cache_read_tokens), int(a.cache_write_tokens), cost, ms(a.average_latency_ms), int(a.errors), int(a.throttles)]
+        })
+        .collect();
+    (vec!["Account", "Invocations", "Input tokens", "Output tokens", "Cache read", "Cache write", "Est. cost", "Avg latency", "Errors", "Throttles"], rows)
+}
+
 /// Rows of one breakdown as cells: (header, rows), shared by table and markdown.
 pub fn breakdown(report: &Report, by: By) -> (Vec<&'static str>, Vec<Vec<String>>) {
     match by {

@@ -1,15 +1,20 @@
 //! `--format table`: aligned plain text for a terminal.
 
-use super::{breakdown, empty_breakdown_note, projection_lines, summary, By};
+use super::{breakdown, by_account, empty_breakdown_note, projection_lines, scope, summary, By};
 use crate::report::model::Report;
 
 pub fn render(r: &Report, by: By) -> String {
     let mut out = String::new();
-    out.push_str(&format!("Bedrock usage in {} (stack {}), {} to {} ({} hours)\n\n", r.region, r.stack_name, r.period.start, r.period.end, r.period.hours));
+    out.push_str(&format!("Bedrock usage in {} ({}), {} to {} ({} hours)\n\n", r.region, scope(r), r.period.start, r.period.end, r.period.hours));
     let s = summary(r);
     let w = s.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     for (l, v) in &s {
         out.push_str(&format!("  {l:<w$}  {v}\n"));
+    }
+    if !r.accounts.is_empty() {
+        let (header, rows) = by_account(r);
+        out.push_str(&format!("\nBy account ({})\n", r.accounts.len()));
+        out.push_str(&grid(&header, &rows));
     }
     let title = match by {
         By::Model => "By model".to_owned(),
