@@ -177,17 +177,19 @@ mod sdk {
     pub async fn gather(home: &Aws, cells: &[(String, String)], role_name: &str, window_minutes: u32) -> Vec<Cell> {
         let mut out = Vec::with_capacity(cells.len());
         for (account, region) in cells {
-            let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
+            // The role lives in the partition of the region it is read in (aws, aws-cn, aws-us-gov).
+            let partition = crate::config::regions::partition_of(region).unwrap_or("aws");
+            let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
             let reading = match home.assume(&role_arn, "bedrock-watch-org-audit").await {
-                Err(e) => Reading::Unreadable(format!("cannot assume {role_arn}: {}", first_line(&e.to_string()))),
+                Err(e) => Reading::Unreadable(format!("cannot assume {role_arn}: {}", crate::verify::short(&e.to_string()))),
                 Ok(member) => {
                     let regional = member.in_region(region);
                     match crate::verify::gather::logging_config(&regional).await {
-                        Err(e) => Reading::Unreadable(format!("GetModelInvocationLoggingConfiguration: {}", first_line(&e.to_string()))),
+                        Err(e) => Reading::Unreadable(format!("GetModelInvocationLoggingConfiguration: {}", crate::verify::short(&e.to_string()))),
                         Ok(logging) => {
                             let end = crate::verify::gather::now_ms();
                             let start = end - i64::from(window_minutes) * 60_000;
-                            let failures = crate::verify::gather::delivery_failures(&regional, start, end).await.map_err(|e| first_line(&e.to_string()));
+                            let failures = crate::verify::gather::delivery_failures(&regional, start, end).await.map_err(|e| crate::verify::short(&e.to_string()));
                             Reading::Read { logging, delivery_failures: failures }
                         }
                     }
@@ -198,10 +200,6 @@ mod sdk {
         out
     }
 
-    fn first_line(text: &str) -> String {
-        let line = text.lines().next().unwrap_or("");
-        line.chars().take(160).collect()
-    }
 }
 
 #[cfg(test)]
