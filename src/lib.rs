@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod checks;
 pub mod cli;
 pub mod synth;
+pub mod deviations;
 pub mod budgets;
 pub mod cloudtrail;
 pub mod dynamodb;

@@ -52,8 +52,8 @@ const CFN_ACTIONS: &[&str] = &[
 fn grant(resource_type: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match resource_type {
         "AWS::S3::Bucket" => ("S3Buckets", &[
-            "s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketLocation", "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
-            "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock",
+            "s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+            "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketLogging", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
         ]),
         "AWS::S3::BucketPolicy" => ("S3BucketPolicies", &["s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"]),

@@ -5,8 +5,9 @@
 //! moment the logging configuration is written.
 
 use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
+use crate::deviations::{DECLARED_WILDCARD_RESOURCE, INLINE_POLICY_ONE_PRINCIPAL};
 
-use super::policy::{PolicyDocument, Principal, Statement};
+use super::policy::{PolicyDocument, Principal, Resources, Statement};
 
 #[derive(Debug, Clone)]
 pub struct Role {
@@ -86,10 +87,19 @@ impl Role {
             .with_opt("Description", self.description)
             .with_opt("Path", self.path)
             .with("AssumeRolePolicyDocument", trust.to_value());
-        if !self.policies.is_empty() {
+        let inline = !self.policies.is_empty();
+        let wildcard = self.policies.iter().any(|(_, doc)| doc.statements.iter().any(|s| matches!(s.resources, Resources::Any(_))));
+        if inline {
             props.insert("Policies", inline_policies(&self.policies));
         }
-        template.add(&self.logical_id, Resource::new("AWS::IAM::Role", props)).map(RoleRef)
+        let mut resource = Resource::new("AWS::IAM::Role", props);
+        if inline {
+            resource = resource.deviate(INLINE_POLICY_ONE_PRINCIPAL);
+        }
+        if wildcard {
+            resource = resource.deviate(DECLARED_WILDCARD_RESOURCE);
+        }
+        template.add(&self.logical_id, resource).map(RoleRef)
     }
 }
 

@@ -4,7 +4,8 @@
 //! Inline code is no longer limited to 4 KB in CloudFormation (aws-cdk PR 20624 followed the
 //! change), so the handler ships in the template and reviewers read it in the same diff.
 
-use crate::cfn::{CfnError, Map, Pseudo, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::cfn::{CfnError, Deviation, Map, Pseudo, Resource, ResourceRef, Sub, Template, Value};
+use crate::deviations::{FUNCTION_LOG_RETENTION_CONFIGURED, LAMBDA_NO_RESERVED_CONCURRENCY, LAMBDA_NO_VPC_AWS_APIS_ONLY};
 use crate::iam::{PolicyDocument, Role, Statement};
 use crate::kms::KeyRef;
 use crate::logs::{LogGroup, LogGroupRef, Retention};
@@ -26,7 +27,7 @@ pub struct Function {
     statements: Vec<Statement>,
     log_retention: Retention,
     log_key: Option<KeyRef>,
-    checkov_skips: Vec<(&'static str, &'static str)>,
+    deviations: Vec<Deviation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +56,7 @@ impl Function {
             statements: Vec::new(),
             log_retention: Retention::days(30).unwrap_or_else(|_| unreachable!("30 is an accepted retention")),
             log_key: None,
-            checkov_skips: Vec::new(),
+            deviations: Vec::new(),
         }
     }
 
@@ -91,8 +92,11 @@ impl Function {
         self
     }
 
-    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
-        self.checkov_skips.push((id, reason));
+    /// A deliberate deviation of the function from a rule pack (see `crate::deviations`). Every
+    /// function already deviates from the VPC and reserved-concurrency rules (the builder offers
+    /// neither).
+    pub fn deviate(mut self, d: Deviation) -> Self {
+        self.deviations.push(d);
         self
     }
 
@@ -110,15 +114,14 @@ impl Function {
             return Err(CfnError::invalid("lambda::Function", format!("memory {} MB must be 128-10240", self.memory_mb)));
         }
         let id = &self.logical_id;
-        let mut log_group = LogGroup::new(format!("{id}LogGroup"), self.log_retention)
-            .name(Function::log_group_name(id))
-            // The function's own diagnostics, not audit data: removed with the stack.
-            .removal_policy(RemovalPolicy::Delete);
+        // Retained like every log group (log data is deleted only when the user asks:
+        // `destroy --purge`).
+        let mut log_group = LogGroup::new(format!("{id}LogGroup"), self.log_retention).name(Function::log_group_name(id));
         if let Some(key) = &self.log_key {
             log_group = log_group.encryption_key(key);
         }
         if self.log_retention.get() < 365 {
-            log_group = log_group.checkov_skip("CKV_AWS_338", "diagnostic logs of a deployment helper; a year of retention would only add cost");
+            log_group = log_group.deviate(FUNCTION_LOG_RETENTION_CONFIGURED);
         }
         let log_group = log_group.build(template)?;
 
@@ -143,9 +146,9 @@ impl Function {
             .with("MemorySize", self.memory_mb)
             .with("LoggingConfig", Map::new().with("LogGroup", log_group.name()))
             .with("Code", Map::new().with("ZipFile", self.code));
-        let mut resource = Resource::new("AWS::Lambda::Function", props);
-        for (check, reason) in self.checkov_skips {
-            resource = resource.skip_checkov(check, reason);
+        let mut resource = Resource::new("AWS::Lambda::Function", props).deviate(LAMBDA_NO_VPC_AWS_APIS_ONLY).deviate(LAMBDA_NO_RESERVED_CONCURRENCY);
+        for d in self.deviations {
+            resource = resource.deviate(d);
         }
         let function = template.add(id, resource)?;
         Ok(FunctionRef { function, role, log_group })

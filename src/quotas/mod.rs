@@ -221,9 +221,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
             .permit(Statement::allow(SNS_PUBLISH, vec![topic.arn()]))
             .permit(Statement::allow(KMS_USE_KEY, vec![key.arn()]))
             .permits(iam_scope.iter().cloned())
-            .checkov_skip("CKV_AWS_116", "invoked by CloudWatch Logs and EventBridge Scheduler, which retry; failures are logged and audited")
-            .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
-            .checkov_skip("CKV_AWS_115", "reserving concurrency fails in accounts at the minimum unreserved concurrency; DynamoDB transactions keep counts exact under any concurrency");
+            .deviate(crate::deviations::ASYNC_INVOKE_NO_DLQ);
         if let Some(s) = &sso_scope {
             f = f.permit(s.clone());
         }

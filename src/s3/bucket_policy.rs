@@ -30,7 +30,9 @@ impl BucketPolicy {
         let deny_insecure = Statement::deny(ALL_S3_ACTIONS, vec![self.bucket.arn(), self.bucket.objects_arn(Sub::new().text("*"))])
             .sid("DenyInsecureTransport")
             .principal(Principal::Anyone)
-            .condition(Condition::new("Bool", "aws:SecureTransport", Value::str("false")));
+            // A JSON boolean, as the Guard registry's S3_BUCKET_SSL_REQUESTS_ONLY compares it (IAM
+            // accepts a boolean or the string "false" alike).
+            .condition(Condition::new("Bool", "aws:SecureTransport", Value::Bool(false)));
         let doc = PolicyDocument::new().statement(deny_insecure).statements(self.statements);
         let props = Map::new().with("Bucket", self.bucket.name()).with("PolicyDocument", doc.to_value());
         template.add(&self.logical_id, Resource::new("AWS::S3::BucketPolicy", props))

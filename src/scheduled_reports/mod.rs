@@ -95,9 +95,7 @@ pub fn build(template: &mut Template, config: &Config, region: &str, key: &KeyRe
     .permit(Statement::allow(LOGS_START_QUERY, vec![log_group.arn()]))
     .permit(Statement::on_any_resource(&MONITORING_READ_API, LOGS_QUERY_RESULTS))
     .permit(Statement::allow(KMS_USE_KEY, vec![key.arn()]))
-    .checkov_skip("CKV_AWS_116", "invoked by EventBridge Scheduler, which retries; a failed run is logged and the next period's report follows")
-    .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
-    .checkov_skip("CKV_AWS_115", "one run per schedule period; reserving concurrency fails in accounts at the minimum unreserved concurrency");
+    .deviate(crate::deviations::ASYNC_INVOKE_NO_DLQ);
     f = match &s.ses {
         None => f.permit(Statement::allow(SNS_PUBLISH, vec![topic.arn()])),
         Some(ses) => {
