@@ -127,14 +127,6 @@ pub const TRAIL_CLOUDWATCH_LOGS_OPT_IN: Deviation = Deviation::new(
     "cloudtrail.cloudwatch_logs is false: delivery to CloudWatch Logs is opt-in (it costs per GB); the trail's files are in its encrypted S3 bucket",
 );
 
-/// Asynchronously invoked functions without a dead-letter queue.
-pub const ASYNC_INVOKE_NO_DLQ: Deviation = Deviation::new(
-    "async-invoke-no-dlq",
-    &["CKV_AWS_116"],
-    &["LAMBDA_DLQ_CHECK"],
-    "invoked by CloudWatch Logs or EventBridge Scheduler, which retry; failures are logged and audited, and the next period's run follows",
-);
-
 // --- CloudWatch Logs -------------------------------------------------------------------------
 
 /// Function log groups keep their configured retention, under a year.
@@ -166,7 +158,6 @@ pub const ALL: &[&Deviation] = &[
     &LAMBDA_NO_VPC_AWS_APIS_ONLY,
     &LAMBDA_NO_RESERVED_CONCURRENCY,
     &CUSTOM_RESOURCE_NO_DLQ,
-    &ASYNC_INVOKE_NO_DLQ,
     &TRAIL_KEY_BY_REFERENCE,
     &TRAIL_NO_S3_DATA_EVENTS,
     &TRAIL_CLOUDWATCH_LOGS_OPT_IN,

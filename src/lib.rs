@@ -6,6 +6,7 @@ pub mod kms;
 pub mod logs;
 pub mod s3;
 pub mod sns;
+pub mod sqs;
 pub mod cloudwatch;
 pub mod cloudformation;
 pub mod lambda;

@@ -69,6 +69,11 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 }
                 _ => {}
             },
+            "AWS::SQS::Queue" => {
+                if p.get("KmsMasterKeyId").is_none() {
+                    flag(id, "queue is not encrypted with a customer-managed key");
+                }
+            }
             "AWS::DynamoDB::Table" => {
                 let sse = p.get("SSESpecification").and_then(Value::as_map);
                 if sse.and_then(|m| m.get("SSEEnabled")) != Some(&Value::Bool(true)) || sse.and_then(|m| m.get("KMSMasterKeyId")).is_none() {

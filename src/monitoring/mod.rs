@@ -33,6 +33,7 @@ pub struct Stack {
 /// Resource types that accept `Tags` as a list of Key/Value pairs.
 const TAGGABLE: &[&str] = &[
     "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
     "AWS::IAM::Role",
     "AWS::Logs::LogGroup",
     "AWS::SNS::Topic",
