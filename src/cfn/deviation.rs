@@ -103,29 +103,28 @@ const fn is_one_line_text(s: &str) -> bool {
     visible
 }
 
+/// Checkov ids and Guard rule names: `A-Z 0-9 _`.
 const fn is_rule_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if !(b[i].is_ascii_uppercase() || b[i].is_ascii_digit() || b[i] == b'_') {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    is_token(s, false)
 }
 
+/// Deviation names: kebab-case `a-z 0-9 -`.
 const fn is_name(s: &str) -> bool {
+    is_token(s, true)
+}
+
+/// Non-empty, and every byte a digit or, for `kebab`, a lower-case letter or `-`, else an
+/// upper-case letter or `_` (const fns take no closures, hence the flag).
+const fn is_token(s: &str, kebab: bool) -> bool {
     let b = s.as_bytes();
     if b.is_empty() {
         return false;
     }
     let mut i = 0;
     while i < b.len() {
-        if !(b[i].is_ascii_lowercase() || b[i].is_ascii_digit() || b[i] == b'-') {
+        let c = b[i];
+        let ok = c.is_ascii_digit() || if kebab { c.is_ascii_lowercase() || c == b'-' } else { c.is_ascii_uppercase() || c == b'_' };
+        if !ok {
             return false;
         }
         i += 1;
