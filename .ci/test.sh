@@ -7,17 +7,21 @@
 #   1. python venv   .venv/ with .ci/requirements.txt (reused while the stamp
 #                    .venv/.bedrock-watch-stamp = sha256(requirements.txt) +
 #                    Python version matches; rebuilt when it differs); pip check
-#   2. rust tools    cargo-insta $INSTA_VERSION and cfn-guard $GUARD_VERSION into
-#                    .tools/ (each reused while its version matches)
+#   2. tools         cargo-insta $INSTA_VERSION and cfn-guard $GUARD_VERSION into
+#                    .tools/ (each reused while its version matches); the Control
+#                    Tower Guard rules from PyPI (cdklabs-cdk-validator-cfnguard,
+#                    sha256-pinned) into .tools/guard-rules/ by
+#                    .ci/install-guard-rules.sh (reused while the pin matches)
 #   3. rust tests    cargo build --locked --all-targets, then cargo insta test
 #                    --check --unreferenced=reject (never writes snapshots)
 #   4. python tests  pytest -q tests/python (no tests collected = failure)
 #   5. templates     bedrock-watch synth --check (templates/ must be current)
 #   6. cfn-lint      every template under templates/: 0 errors, 0 warnings
 #   7. checkov       templates/: 0 failed checks (Metadata skips allowed)
-#   8. cfn-guard     .ci/guard-templates.sh: every template against the vendored
-#                    AWS Guard Rules Registry rules (.ci/guard-rules/): 0
-#                    unsuppressed findings (Metadata.guard.SuppressedRules allowed)
+#   8. cfn-guard     .ci/guard-templates.sh: every template against the 237 AWS
+#                    Control Tower proactive-control Guard rules: 0 unsuppressed
+#                    findings (a resource listing a rule in its
+#                    Metadata.guard.SuppressedRules is exempt from it)
 #   9. browser       Debian's chromium for the preview/report browser tests
 #                    (apt-get install when /usr/bin/chromium is missing)
 #  10. end to end    starts moto_server on 127.0.0.1, runs pytest tests/e2e
@@ -235,6 +239,7 @@ setup_rust_tools() {
   cargo --version
   install_tool cargo-insta cargo-insta "$INSTA_VERSION" "cargo-insta $INSTA_VERSION" "~1.5 min"
   install_tool cfn-guard cfn-guard "$GUARD_VERSION" "cfn-guard $GUARD_VERSION" "~6 min"
+  VENV=$VENV bash "$ROOT/.ci/install-guard-rules.sh" || die "installing the Control Tower Guard rules failed"
 }
 
 # install_tool CRATE BIN VERSION EXPECTED_VERSION_OUTPUT DURATION: cargo install --locked into
@@ -405,7 +410,7 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
   setup_venv
   stage_done
 
-  stage "rust tools"
+  stage "tools"
   setup_rust_tools
   stage_done
 
@@ -430,7 +435,7 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
   stage_done
 
   stage "cfn-guard"
-  CFN_GUARD=$TOOLS/bin/cfn-guard bash "$ROOT/.ci/guard-templates.sh" "$TEMPLATES_DIR" ||
+  CFN_GUARD=$TOOLS/bin/cfn-guard VENV=$VENV bash "$ROOT/.ci/guard-templates.sh" "$TEMPLATES_DIR" ||
     die "cfn-guard found unsuppressed findings in $TEMPLATES_DIR (fix the template, or give the resource a Deviation with its reason: see README 'Rule packs')"
   stage_done
 
