@@ -1,47 +1,53 @@
-//! Every deliberate deviation from the common rule packs (checkov, the AWS Guard Rules Registry
-//! run by cfn-guard), named once with its reason so no builder retypes it. Builders attach them
-//! with [`Resource::deviate`](crate::cfn::Resource::deviate); `validate` lists them per resource.
+//! Every deliberate deviation from the common rule packs (checkov, the AWS Control Tower
+//! proactive-control Guard rules run by cfn-guard), named once with its reason so no builder
+//! retypes it. Builders attach them with [`Resource::deviate`](crate::cfn::Resource::deviate);
+//! `validate` lists them per resource.
 //!
-//! A deviation is a decision, not a silencer: each names the exact rule ids it answers, and
-//! anything a rule asks that is a real weakness is fixed instead (server access logs for every
-//! data bucket, retained function log groups, TLS-only bucket policies).
+//! A deviation is a decision, not a silencer: each names the exact rule ids it answers (checkov
+//! ids, Guard rule names as in `rule <name> when` of `ct-*.guard`), and anything a rule asks that
+//! is a real weakness is fixed instead (server access logs for every data bucket, retained
+//! function log groups, TLS-only bucket policies, dead-letter queues). Where cfn-guard 3.2.1
+//! fails a Control Tower rule on a resource the rule's own description accepts, the deviation
+//! says so in its reason.
 
 use crate::cfn::Deviation;
 
 // --- IAM -------------------------------------------------------------------------------------
 
-/// Roles carry their permissions as inline policies.
-pub const INLINE_POLICY_ONE_PRINCIPAL: Deviation = Deviation::new(
-    "inline-policy-one-principal",
+/// Inline policies: CT.IAM.PR.1 fails on every non-empty one under cfn-guard 3.2.1.
+pub const INLINE_POLICY_NO_ADMIN_STATEMENT: Deviation = Deviation::new(
+    "inline-policy-no-admin-statement",
     &[],
-    &["IAM_NO_INLINE_POLICY_CHECK"],
-    "the policy serves this one role and lives and dies with it; inline, anything depending on the role also waits for its permissions (Bedrock checks the delivery role when logging is configured)",
+    &["iam_inline_policy_no_statements_with_admin_access_check"],
+    "no statement allows Action \"*\" (actions are named, `validate` checks least privilege); cfn-guard 3.2.1 fails CT.IAM.PR.1 on any non-empty inline policy (its statement filter yields nothing), so it cannot pass here",
 );
 
 /// The per-tool IAM users of `access` hold their invoke policy inline, outside any group.
 pub const TOOL_USER_OWN_POLICY: Deviation = Deviation::new(
     "tool-user-own-policy",
     &["CKV_AWS_40"],
-    &["IAM_NO_INLINE_POLICY_CHECK", "IAM_USER_NO_POLICIES_CHECK", "IAM_USER_MISSING_GROUP_RULE"],
+    &["iam_user_no_policies_check"],
     "one user per tool by design (runbook 3.3: no shared users, so no shared group); the inline policy lives and dies with the user; a quota block attaches the stack-owned deny policy and writes no policy text",
 );
 
-/// The per-tool IAM users have no console password.
-pub const TOOL_USER_NO_CONSOLE: Deviation = Deviation::new(
-    "tool-user-no-console",
+/// The quota block policies only deny.
+pub const DENY_ONLY_MANAGED_POLICY: Deviation = Deviation::new(
+    "deny-only-managed-policy",
     &[],
-    &["IAM_USER_LOGIN_PROFILE_PASSWORD_RESET_RULE", "IAM_USER_LOGIN_PROFILE_NO_PLAINTEXT_PASSWORD"],
-    "a tool's user has no console password (no LoginProfile) by design: it calls Bedrock with expiring API keys issued by `bedrock-watch access key create`",
+    &["iam_managed_policy_no_statements_with_admin_access_check", "iam_managed_policy_no_statements_with_full_access_check"],
+    "the policy has only Deny statements and grants nothing; cfn-guard 3.2.1 fails CT.IAM.PR.2/PR.3 when their Allow-statement filter finds nothing to check",
 );
 
-/// A statement says `Resource: "*"` only through a declared exception
-/// (`iam::policy::WILDCARD_EXCEPTIONS`).
-pub const DECLARED_WILDCARD_RESOURCE: Deviation = Deviation::new(
-    "declared-wildcard-resource",
+// --- KMS -------------------------------------------------------------------------------------
+
+/// The stack key is symmetric; CT.KMS.PR.2 is about RSA keys.
+pub const SYMMETRIC_KEY_NOT_RSA: Deviation = Deviation::new(
+    "symmetric-key-not-rsa",
     &[],
-    &["IAM_POLICYDOCUMENT_NO_WILDCARD_RESOURCE"],
-    "Resource \"*\" only for actions AWS offers no resource-level permission for, each a declared least-privilege exception that `validate` lists",
+    &["kms_asymmetric_rsa_keyspec_check"],
+    "a symmetric key (default key spec), not RSA; cfn-guard 3.2.1 fails CT.KMS.PR.2 on any key its RSA filter leaves out",
 );
+
 
 // --- S3 --------------------------------------------------------------------------------------
 
@@ -49,7 +55,7 @@ pub const DECLARED_WILDCARD_RESOURCE: Deviation = Deviation::new(
 pub const NO_REPLICATION_PER_REGION: Deviation = Deviation::new(
     "no-replication-per-region",
     &["CKV_AWS_144"],
-    &["S3_BUCKET_REPLICATION_ENABLED"],
+    &[],
     "cross-region replication is the account's decision (a bucket, role and cost in another region); each region's stack keeps its own data",
 );
 
@@ -57,25 +63,34 @@ pub const NO_REPLICATION_PER_REGION: Deviation = Deviation::new(
 pub const NO_OBJECT_LOCK_EXPIRY_MUST_DELETE: Deviation = Deviation::new(
     "no-object-lock-expiry-must-delete",
     &[],
-    &["S3_BUCKET_DEFAULT_LOCK_ENABLED"],
+    &["s3_bucket_object_lock_enabled_check"],
     "lifecycle expiry must delete objects when their retention ends and `destroy --purge` must be able to empty the bucket; Object Lock forbids both (and S3 delivers no access logs into a locked bucket)",
 );
 
-/// `AccessControl` is left unset because ACLs are disabled.
-pub const ACLS_DISABLED_BY_OWNERSHIP: Deviation = Deviation::new(
-    "acls-disabled-by-ownership",
+/// No S3 event notifications on any bucket.
+pub const NO_EVENT_NOTIFICATIONS_NO_CONSUMER: Deviation = Deviation::new(
+    "no-event-notifications-no-consumer",
     &[],
-    &["S3_BUCKET_NO_PUBLIC_RW_ACL"],
-    "ACLs are disabled (ObjectOwnership BucketOwnerEnforced) so AccessControl is not set; the rule counts the absent property as a failure",
+    &["s3_event_notifications_enabled_check"],
+    "nothing consumes object events: logs are read by queries and reports, writes are audited by server access logs; a notification target would be a resource with no reader",
 );
 
-/// The bucket that receives server access logs does not log itself.
+/// The bucket that receives server access logs does not log itself, and is SSE-S3.
 pub const ACCESS_LOG_BUCKET_NOT_LOGGED: Deviation = Deviation::new(
     "access-log-bucket-not-logged",
     &["CKV_AWS_18"],
-    &["S3_BUCKET_LOGGING_ENABLED"],
+    &["s3_bucket_logging_enabled_check"],
     "this bucket receives the other buckets' server access logs; logging it into itself would loop (S3 advises against it) and into yet another bucket would only move the question",
 );
+
+/// Buckets encrypted with SSE-S3 rather than the stack's KMS key.
+pub const SSE_S3_WRITER_NEEDS_IT: Deviation = Deviation::new(
+    "sse-s3-writer-needs-it",
+    &[],
+    &["s3_bucket_default_encryption_kms_check"],
+    "written by an AWS service (S3 server access logging, AWS Data Exports) whose delivery this stack keeps on SSE-S3, the encryption S3 documents for access-log destinations",
+);
+
 
 // --- Lambda ----------------------------------------------------------------------------------
 
@@ -83,7 +98,7 @@ pub const ACCESS_LOG_BUCKET_NOT_LOGGED: Deviation = Deviation::new(
 pub const LAMBDA_NO_VPC_AWS_APIS_ONLY: Deviation = Deviation::new(
     "lambda-no-vpc-aws-apis-only",
     &["CKV_AWS_117"],
-    &["LAMBDA_INSIDE_VPC"],
+    &["lambda_inside_vpc_check"],
     "calls only AWS APIs; a VPC would need NAT or VPC endpoints and add nothing",
 );
 
@@ -91,7 +106,7 @@ pub const LAMBDA_NO_VPC_AWS_APIS_ONLY: Deviation = Deviation::new(
 pub const LAMBDA_NO_RESERVED_CONCURRENCY: Deviation = Deviation::new(
     "lambda-no-reserved-concurrency",
     &["CKV_AWS_115"],
-    &["LAMBDA_CONCURRENCY_CHECK"],
+    &[],
     "reserving concurrency fails in accounts at Lambda's minimum unreserved concurrency (new accounts); the handlers are correct at any concurrency (DynamoDB transactions keep quota counts exact)",
 );
 
@@ -99,31 +114,27 @@ pub const LAMBDA_NO_RESERVED_CONCURRENCY: Deviation = Deviation::new(
 pub const CUSTOM_RESOURCE_NO_DLQ: Deviation = Deviation::new(
     "custom-resource-no-dlq",
     &["CKV_AWS_116"],
-    &["LAMBDA_DLQ_CHECK"],
+    &[],
     "invoked synchronously by CloudFormation, which records failures; a dead-letter queue would never receive anything",
 );
 
-/// The trail's KMS key is the stack key, referenced rather than written as a literal.
-pub const TRAIL_KEY_BY_REFERENCE: Deviation = Deviation::new(
-    "trail-key-by-reference",
+// --- SQS -------------------------------------------------------------------------------------
+
+/// A dead-letter queue has no dead-letter queue of its own.
+pub const DEAD_LETTER_QUEUE_IS_LAST: Deviation = Deviation::new(
+    "dead-letter-queue-is-last",
     &[],
-    &["CLOUD_TRAIL_ENCRYPTION_ENABLED"],
-    "the trail is encrypted with the stack's customer-managed key, named by !GetAtt EncryptionKey.Arn; the rule accepts only a literal string",
+    &["sqs_dlq_check"],
+    "this queue is itself the dead-letter queue of a function's failed events: an alarm fires on its depth and an operator re-drives or deletes its messages",
 );
 
-/// The trail records management events, not S3 data events.
-pub const TRAIL_NO_S3_DATA_EVENTS: Deviation = Deviation::new(
-    "trail-no-s3-data-events",
-    &[],
-    &["CLOUDTRAIL_S3_DATAEVENTS_ENABLED"],
-    "the trail audits Bedrock calls (management events); S3 data events for every bucket of the account are an account-wide cost decision, and the stack's buckets record server access logs",
-);
+// --- CloudTrail ------------------------------------------------------------------------------
 
 /// CloudWatch Logs delivery of the trail is opt-in.
 pub const TRAIL_CLOUDWATCH_LOGS_OPT_IN: Deviation = Deviation::new(
     "trail-cloudwatch-logs-opt-in",
     &[],
-    &["CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED"],
+    &["cloud_trail_cloud_watch_logs_enabled_check"],
     "cloudtrail.cloudwatch_logs is false: delivery to CloudWatch Logs is opt-in (it costs per GB); the trail's files are in its encrypted S3 bucket",
 );
 
@@ -133,7 +144,7 @@ pub const TRAIL_CLOUDWATCH_LOGS_OPT_IN: Deviation = Deviation::new(
 pub const FUNCTION_LOG_RETENTION_CONFIGURED: Deviation = Deviation::new(
     "function-log-retention-configured",
     &["CKV_AWS_338"],
-    &[],
+    &["cloudwatch_log_group_retention_period_check"],
     "a function's own diagnostics, kept as long as configured (logging.retention_days, 30 days by default); a year would only add cost",
 );
 
@@ -141,25 +152,25 @@ pub const FUNCTION_LOG_RETENTION_CONFIGURED: Deviation = Deviation::new(
 pub const INVOCATION_LOG_RETENTION_CONFIGURED: Deviation = Deviation::new(
     "invocation-log-retention-configured",
     &["CKV_AWS_338"],
-    &[],
+    &["cloudwatch_log_group_retention_period_check"],
     "retention comes from logging.retention_days (design default 30 days); the full record is kept in the S3 bucket",
 );
 
 /// Every deviation the tool may write, for `validate` and the tests.
 pub const ALL: &[&Deviation] = &[
-    &INLINE_POLICY_ONE_PRINCIPAL,
+    &INLINE_POLICY_NO_ADMIN_STATEMENT,
     &TOOL_USER_OWN_POLICY,
-    &TOOL_USER_NO_CONSOLE,
-    &DECLARED_WILDCARD_RESOURCE,
+    &DENY_ONLY_MANAGED_POLICY,
+    &SYMMETRIC_KEY_NOT_RSA,
     &NO_REPLICATION_PER_REGION,
     &NO_OBJECT_LOCK_EXPIRY_MUST_DELETE,
-    &ACLS_DISABLED_BY_OWNERSHIP,
+    &NO_EVENT_NOTIFICATIONS_NO_CONSUMER,
     &ACCESS_LOG_BUCKET_NOT_LOGGED,
+    &SSE_S3_WRITER_NEEDS_IT,
     &LAMBDA_NO_VPC_AWS_APIS_ONLY,
     &LAMBDA_NO_RESERVED_CONCURRENCY,
     &CUSTOM_RESOURCE_NO_DLQ,
-    &TRAIL_KEY_BY_REFERENCE,
-    &TRAIL_NO_S3_DATA_EVENTS,
+    &DEAD_LETTER_QUEUE_IS_LAST,
     &TRAIL_CLOUDWATCH_LOGS_OPT_IN,
     &FUNCTION_LOG_RETENTION_CONFIGURED,
     &INVOCATION_LOG_RETENTION_CONFIGURED,
@@ -184,22 +195,35 @@ mod tests {
     }
 
     #[test]
-    fn every_guard_rule_named_is_a_suppression_the_vendored_registry_reads() {
-        let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/guard-rules");
-        let mut text = String::new();
+    fn every_guard_rule_named_is_an_installed_control_tower_rule() {
+        // Installed by .ci/test.sh stage 2, which runs before the Rust tests.
+        let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/guard-rules/ct-0.0.62");
+        if !rules_dir.is_dir() {
+            assert!(std::env::var_os("CI").is_none(), "{} is missing: .ci/test.sh stage 2 installs it", rules_dir.display());
+            eprintln!("SKIPPED the Guard rule-name check: {} is missing (run .ci/test.sh once to install it)", rules_dir.display());
+            return;
+        }
+        let mut names = std::collections::BTreeSet::new();
         for service in std::fs::read_dir(&rules_dir).unwrap() {
             let service = service.unwrap().path();
-            if service.is_dir() {
-                for f in std::fs::read_dir(&service).unwrap() {
-                    text.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
+            if !service.is_dir() {
+                continue; // the .sha256 stamp
+            }
+            for f in std::fs::read_dir(service).unwrap() {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                for line in text.lines() {
+                    if let Some(rest) = line.strip_prefix("rule ") {
+                        if let Some((name, _)) = rest.split_once(" when") {
+                            names.insert(name.trim().to_string());
+                        }
+                    }
                 }
             }
         }
+        assert!(names.len() > 200, "only {} rule names read from {}", names.len(), rules_dir.display());
         for d in ALL {
             for rule in d.guard_rules() {
-                // The name a registry rule's filter compares `Metadata.guard.SuppressedRules` with
-                // (usually, not always, the rule's own name).
-                assert!(text.contains(&format!("SuppressedRules.* != \"{rule}\"")), "{}: no registry rule reads the suppression {rule}", d.name());
+                assert!(names.contains(*rule), "{}: {rule} is no rule in {}", d.name(), rules_dir.display());
             }
         }
     }

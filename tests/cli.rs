@@ -135,7 +135,7 @@ fn validate_lists_the_rule_pack_deviations_with_reasons_and_resources() {
     let s = text(&out.stdout);
     assert!(s.contains("Declared deviations from the checkov and cfn-guard rule packs"), "{s}");
     let d = bedrock_watch::deviations::ACCESS_LOG_BUCKET_NOT_LOGGED;
-    let expected = format!("  - {}: CKV_AWS_18, S3_BUCKET_LOGGING_ENABLED\n    reason: {}\n    bedrock-watch-us-east-1: AccessLogBucket\n", d.name(), d.reason());
+    let expected = format!("  - {}: CKV_AWS_18, s3_bucket_logging_enabled_check\n    reason: {}\n    bedrock-watch-us-east-1: AccessLogBucket\n", d.name(), d.reason());
     assert!(s.contains(&expected), "{s}");
     assert!(s.contains("    bedrock-watch-us-east-1: BedrockLoggingRole, InvocationLoggingHandlerRole\n"), "{s}");
 }

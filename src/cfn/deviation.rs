@@ -1,5 +1,5 @@
-//! A deliberate deviation from a common rule pack (checkov, the AWS Guard Rules Registry run by
-//! cfn-guard), with the reason a reviewer reads.
+//! A deliberate deviation from a common rule pack (checkov, the AWS Control Tower proactive-control
+//! Guard rules run by cfn-guard), with the reason a reviewer reads.
 //!
 //! One value answers one decision: it names every rule id it answers in every pack, so the same
 //! reason is never retyped per tool. A resource gets deviations through
@@ -13,13 +13,14 @@
 //!         comment: <reason>
 //!   guard:
 //!     SuppressedRules:
-//!       - S3_BUCKET_LOGGING_ENABLED
+//!       - s3_bucket_logging_enabled_check
 //!     Reasons:
-//!       S3_BUCKET_LOGGING_ENABLED: <reason>
+//!       s3_bucket_logging_enabled_check: <reason>
 //! ```
 //!
-//! checkov reads `checkov.skip`; each registry rule filters out resources whose
-//! `guard.SuppressedRules` names it; `guard.Reasons` is for people (both tools ignore it).
+//! checkov reads `checkov.skip`; the Control Tower rules read no metadata, so `.ci/guard_templates.py`
+//! removes a resource from the copy of the template a rule is evaluated on when the resource's
+//! `guard.SuppressedRules` names that rule; `guard.Reasons` is for people (both tools ignore it).
 
 use super::value::{Map, Value};
 
@@ -36,12 +37,12 @@ pub struct Deviation {
 
 impl Deviation {
     /// `name` identifies the decision in `validate`'s listing (kebab-case); `checkov` holds
-    /// checkov check ids (`CKV_AWS_18`), `guard` Guard rule names (`S3_BUCKET_LOGGING_ENABLED`);
+    /// checkov check ids (`CKV_AWS_18`), `guard` Control Tower Guard rule names (`s3_bucket_logging_enabled_check`);
     /// `reason` is one line.
     ///
     /// # Panics
     /// When the reason is blank or has a line break, no rule id is given, or an id or the name is
-    /// empty or has characters other than `A-Z 0-9 _` (ids) / `a-z 0-9 -` (name). Constants are
+    /// empty or has characters other than `A-Z 0-9 _` (checkov ids) / `a-z 0-9 _` (Guard rule names) / `a-z 0-9 -` (name). Constants are
     /// evaluated by the compiler, so for them the panic is a build error.
     pub const fn new(name: &'static str, checkov: &'static [&'static str], guard: &'static [&'static str], reason: &'static str) -> Deviation {
         assert!(is_one_line_text(reason), "a deviation's reason must be one non-blank line");
@@ -54,7 +55,7 @@ impl Deviation {
         }
         let mut i = 0;
         while i < guard.len() {
-            assert!(is_rule_id(guard[i]), "Guard rule names are A-Z, 0-9 and _");
+            assert!(is_guard_rule(guard[i]), "Guard rule names are a-z, 0-9 and _");
             i += 1;
         }
         Deviation { name, checkov, guard, reason }
@@ -103,19 +104,31 @@ const fn is_one_line_text(s: &str) -> bool {
     visible
 }
 
-/// Checkov ids and Guard rule names: `A-Z 0-9 _`.
+/// Checkov ids: `A-Z 0-9 _`.
 const fn is_rule_id(s: &str) -> bool {
-    is_token(s, false)
+    is_token(s, Token::Upper)
+}
+
+/// Guard rule names (the `rule <name> when` identifier of a Control Tower rule): `a-z 0-9 _`.
+const fn is_guard_rule(s: &str) -> bool {
+    is_token(s, Token::Snake)
 }
 
 /// Deviation names: kebab-case `a-z 0-9 -`.
 const fn is_name(s: &str) -> bool {
-    is_token(s, true)
+    is_token(s, Token::Kebab)
 }
 
-/// Non-empty, and every byte a digit or, for `kebab`, a lower-case letter or `-`, else an
-/// upper-case letter or `_` (const fns take no closures, hence the flag).
-const fn is_token(s: &str, kebab: bool) -> bool {
+#[derive(Clone, Copy)]
+enum Token {
+    Upper,
+    Snake,
+    Kebab,
+}
+
+/// Non-empty, and every byte a digit or a letter of the given case with `_` (`Upper`, `Snake`)
+/// or `-` (`Kebab`) (const fns take no closures, hence the enum).
+const fn is_token(s: &str, kind: Token) -> bool {
     let b = s.as_bytes();
     if b.is_empty() {
         return false;
@@ -123,7 +136,12 @@ const fn is_token(s: &str, kebab: bool) -> bool {
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let ok = c.is_ascii_digit() || if kebab { c.is_ascii_lowercase() || c == b'-' } else { c.is_ascii_uppercase() || c == b'_' };
+        let ok = c.is_ascii_digit()
+            || match kind {
+                Token::Upper => c.is_ascii_uppercase() || c == b'_',
+                Token::Snake => c.is_ascii_lowercase() || c == b'_',
+                Token::Kebab => c.is_ascii_lowercase() || c == b'-',
+            };
         if !ok {
             return false;
         }
@@ -187,9 +205,9 @@ mod tests {
     use super::*;
     use crate::cfn::{render, Format, Resource, Template};
 
-    const LOGGING: Deviation = Deviation::new("no-logging", &["CKV_AWS_18"], &["S3_BUCKET_LOGGING_ENABLED"], "logs into itself would loop");
-    const LOCK: Deviation = Deviation::new("no-lock", &[], &["S3_BUCKET_DEFAULT_LOCK_ENABLED"], "expiry must delete");
-    const LOGGING_TOO: Deviation = Deviation::new("also-logging", &["CKV_AWS_18"], &["S3_BUCKET_LOGGING_ENABLED"], "second reason");
+    const LOGGING: Deviation = Deviation::new("no-logging", &["CKV_AWS_18"], &["s3_bucket_logging_enabled_check"], "logs into itself would loop");
+    const LOCK: Deviation = Deviation::new("no-lock", &[], &["s3_bucket_object_lock_enabled_check"], "expiry must delete");
+    const LOGGING_TOO: Deviation = Deviation::new("also-logging", &["CKV_AWS_18"], &["s3_bucket_logging_enabled_check"], "second reason");
 
     fn bucket() -> Resource {
         Resource::new("AWS::S3::Bucket", Map::new())
@@ -208,18 +226,18 @@ mod tests {
             comment: logs into itself would loop
       guard:
         SuppressedRules:
-          - S3_BUCKET_LOGGING_ENABLED
-          - S3_BUCKET_DEFAULT_LOCK_ENABLED
+          - s3_bucket_logging_enabled_check
+          - s3_bucket_object_lock_enabled_check
         Reasons:
-          S3_BUCKET_LOGGING_ENABLED: logs into itself would loop
-          S3_BUCKET_DEFAULT_LOCK_ENABLED: expiry must delete
+          s3_bucket_logging_enabled_check: logs into itself would loop
+          s3_bucket_object_lock_enabled_check: expiry must delete
 ";
         assert!(yaml.contains(expected), "{yaml}");
         let json: serde_json::Value = serde_json::from_str(&render(&t, Format::Json)).unwrap();
         let meta = &json["Resources"]["B"]["Metadata"];
         assert_eq!(meta["checkov"]["skip"][0]["id"], "CKV_AWS_18");
-        assert_eq!(meta["guard"]["SuppressedRules"], serde_json::json!(["S3_BUCKET_LOGGING_ENABLED", "S3_BUCKET_DEFAULT_LOCK_ENABLED"]));
-        assert_eq!(meta["guard"]["Reasons"]["S3_BUCKET_DEFAULT_LOCK_ENABLED"], "expiry must delete");
+        assert_eq!(meta["guard"]["SuppressedRules"], serde_json::json!(["s3_bucket_logging_enabled_check", "s3_bucket_object_lock_enabled_check"]));
+        assert_eq!(meta["guard"]["Reasons"]["s3_bucket_object_lock_enabled_check"], "expiry must delete");
     }
 
     #[test]
@@ -236,7 +254,7 @@ mod tests {
         assert_eq!(r.deviations, vec![LOGGING, LOGGING_TOO]);
         let guard = r.metadata.get("guard").unwrap().as_map().unwrap();
         assert_eq!(guard.get("SuppressedRules").unwrap().as_list().unwrap().len(), 1);
-        let reason = guard.get("Reasons").unwrap().as_map().unwrap().get("S3_BUCKET_LOGGING_ENABLED").unwrap().as_str().unwrap();
+        let reason = guard.get("Reasons").unwrap().as_map().unwrap().get("s3_bucket_logging_enabled_check").unwrap().as_str().unwrap();
         assert_eq!(reason, "logs into itself would loop; second reason");
         let skips = r.metadata.get("checkov").unwrap().as_map().unwrap().get("skip").unwrap().as_list().unwrap();
         assert_eq!(skips.len(), 1);
@@ -259,6 +277,7 @@ mod tests {
         assert!(!is_one_line_text("two\nlines"));
         assert!(is_rule_id("CKV_AWS_18") && is_rule_id("LAMBDA_DLQ_CHECK"));
         assert!(!is_rule_id("") && !is_rule_id("ckv_aws_18") && !is_rule_id("A B"));
+        assert!(is_guard_rule("s3_bucket_logging_enabled_check") && !is_guard_rule("S3_BUCKET_LOGGING") && !is_guard_rule("a-b") && !is_guard_rule(""));
         assert!(is_name("inline-policy-one-principal") && !is_name("Inline") && !is_name(""));
     }
 

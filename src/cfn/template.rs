@@ -286,10 +286,10 @@ mod tests {
     #[test]
     fn deviations_accumulate_in_metadata() {
         const A: Deviation = Deviation::new("a", &["CKV_AWS_18"], &[], "a");
-        const B: Deviation = Deviation::new("b", &["CKV_AWS_21"], &["S3_BUCKET_VERSIONING_ENABLED"], "b");
+        const B: Deviation = Deviation::new("b", &["CKV_AWS_21"], &["s3_bucket_versioning_enabled_check"], "b");
         let r = Resource::new("AWS::S3::Bucket", Map::new()).deviate(A).deviate(B);
         let skips = r.metadata.get("checkov").unwrap().as_map().unwrap().get("skip").unwrap().as_list().unwrap();
         assert_eq!(skips.len(), 2);
-        assert!(r.deviates_from("CKV_AWS_21") && r.deviates_from("S3_BUCKET_VERSIONING_ENABLED") && !r.deviates_from("CKV_AWS_19"));
+        assert!(r.deviates_from("CKV_AWS_21") && r.deviates_from("s3_bucket_versioning_enabled_check") && !r.deviates_from("CKV_AWS_19"));
     }
 }

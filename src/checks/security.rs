@@ -47,7 +47,7 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 if !t.resources_of_type("AWS::S3::BucketPolicy").any(|(_, bp)| denies_insecure_transport(&bp.properties, id)) {
                     flag(id, "no bucket policy denies requests without TLS");
                 }
-                if p.get("LoggingConfiguration").is_none() && !r.deviates_from("S3_BUCKET_LOGGING_ENABLED") {
+                if p.get("LoggingConfiguration").is_none() && !r.deviates_from("s3_bucket_logging_enabled_check") {
                     flag(id, "bucket records no server access logs and no deviation says why");
                 }
             }
@@ -108,14 +108,15 @@ fn denies_insecure_transport(policy: &crate::cfn::Map, bucket_id: &str) -> bool 
     let statements = policy.get("PolicyDocument").and_then(Value::as_map).and_then(|d| d.get("Statement")).and_then(Value::as_list);
     for_bucket
         && statements.into_iter().flatten().filter_map(Value::as_map).any(|s| {
-            // A JSON boolean: the form the Guard registry's S3_BUCKET_SSL_REQUESTS_ONLY matches.
+            // The string "false": the form Control Tower's CT.S3.PR.8 matches.
             let insecure = s
                 .get("Condition")
                 .and_then(Value::as_map)
                 .and_then(|c| c.get("Bool"))
                 .and_then(Value::as_map)
                 .and_then(|b| b.get("aws:SecureTransport"))
-                == Some(&Value::Bool(false));
+                .and_then(Value::as_str)
+                == Some("false");
             s.get("Effect").and_then(Value::as_str) == Some("Deny") && insecure
         })
 }
@@ -161,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn the_tls_deny_must_compare_a_boolean() {
+    fn the_tls_deny_must_compare_the_string_false() {
         let policy = |v: Value| {
             let cond = crate::cfn::Map::new().with("Bool", crate::cfn::Map::new().with("aws:SecureTransport", v));
             let st = crate::cfn::Map::new().with("Effect", "Deny").with("Condition", cond);
@@ -169,8 +170,8 @@ mod tests {
                 .with("Bucket", Value::reference("B"))
                 .with("PolicyDocument", crate::cfn::Map::new().with("Statement", Value::list([Value::Map(st)])))
         };
-        assert!(denies_insecure_transport(&policy(Value::Bool(false)), "B"));
-        assert!(!denies_insecure_transport(&policy(Value::str("false")), "B"));
+        assert!(denies_insecure_transport(&policy(Value::str("false")), "B"));
+        assert!(!denies_insecure_transport(&policy(Value::Bool(false)), "B"));
     }
 
     #[test]

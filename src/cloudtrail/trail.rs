@@ -2,7 +2,7 @@
 //! optionally also delivered to a CloudWatch Logs group.
 
 use crate::cfn::{CfnError, Map, Pseudo, Resource, ResourceRef, Sub, Template, Value};
-use crate::deviations::{TRAIL_CLOUDWATCH_LOGS_OPT_IN, TRAIL_KEY_BY_REFERENCE, TRAIL_NO_S3_DATA_EVENTS};
+use crate::deviations::TRAIL_CLOUDWATCH_LOGS_OPT_IN;
 use crate::iam::{Condition, PolicyDocument, Role};
 use crate::kms::KeyRef;
 use crate::logs::LogGroupRef;
@@ -81,7 +81,7 @@ impl Trail {
             props.insert("CloudWatchLogsLogGroupArn", group.arn());
             props.insert("CloudWatchLogsRoleArn", role.arn());
         }
-        let mut resource = Resource::new("AWS::CloudTrail::Trail", props).deviate(TRAIL_KEY_BY_REFERENCE).deviate(TRAIL_NO_S3_DATA_EVENTS);
+        let mut resource = Resource::new("AWS::CloudTrail::Trail", props);
         if self.log_group.is_none() {
             resource = resource.deviate(TRAIL_CLOUDWATCH_LOGS_OPT_IN);
         }

@@ -39,6 +39,10 @@ impl ManagedPolicy {
             return Err(CfnError::invalid("iam::ManagedPolicy", format!("policy {} has no statement", self.logical_id)));
         }
         let props = Map::new().with("Description", self.description).with("PolicyDocument", self.document.to_value());
-        template.add(&self.logical_id, Resource::new("AWS::IAM::ManagedPolicy", props)).map(ManagedPolicyRef)
+        let mut resource = Resource::new("AWS::IAM::ManagedPolicy", props);
+        if self.document.statements.iter().all(|s| s.effect == super::policy::Effect::Deny) {
+            resource = resource.deviate(crate::deviations::DENY_ONLY_MANAGED_POLICY);
+        }
+        template.add(&self.logical_id, resource).map(ManagedPolicyRef)
     }
 }

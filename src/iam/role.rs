@@ -5,9 +5,9 @@
 //! moment the logging configuration is written.
 
 use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
-use crate::deviations::{DECLARED_WILDCARD_RESOURCE, INLINE_POLICY_ONE_PRINCIPAL};
+use crate::deviations::INLINE_POLICY_NO_ADMIN_STATEMENT;
 
-use super::policy::{PolicyDocument, Principal, Resources, Statement};
+use super::policy::{PolicyDocument, Principal, Statement};
 
 #[derive(Debug, Clone)]
 pub struct Role {
@@ -88,16 +88,12 @@ impl Role {
             .with_opt("Path", self.path)
             .with("AssumeRolePolicyDocument", trust.to_value());
         let inline = !self.policies.is_empty();
-        let wildcard = self.policies.iter().any(|(_, doc)| doc.statements.iter().any(|s| matches!(s.resources, Resources::Any(_))));
         if inline {
             props.insert("Policies", inline_policies(&self.policies));
         }
         let mut resource = Resource::new("AWS::IAM::Role", props);
         if inline {
-            resource = resource.deviate(INLINE_POLICY_ONE_PRINCIPAL);
-        }
-        if wildcard {
-            resource = resource.deviate(DECLARED_WILDCARD_RESOURCE);
+            resource = resource.deviate(INLINE_POLICY_NO_ADMIN_STATEMENT);
         }
         template.add(&self.logical_id, resource).map(RoleRef)
     }

@@ -97,7 +97,7 @@ impl Function {
 
     /// Where Lambda parks an asynchronous event that failed every retry (the role gets the send
     /// and key permissions). A function without one must say why with a deviation from
-    /// `LAMBDA_DLQ_CHECK` (e.g. one CloudFormation calls synchronously).
+    /// `CKV_AWS_116` (e.g. one CloudFormation calls synchronously).
     pub fn dead_letter_queue(mut self, queue: &QueueRef) -> Self {
         self.dead_letter_queue = Some(queue.clone());
         self
@@ -125,10 +125,10 @@ impl Function {
             return Err(CfnError::invalid("lambda::Function", format!("memory {} MB must be 128-10240", self.memory_mb)));
         }
         let id = &self.logical_id;
-        if self.dead_letter_queue.is_none() && !self.deviations.iter().any(|d| d.answers("LAMBDA_DLQ_CHECK")) {
+        if self.dead_letter_queue.is_none() && !self.deviations.iter().any(|d| d.answers("CKV_AWS_116")) {
             return Err(CfnError::invalid(
                 "lambda::Function",
-                format!("function {id} has no dead-letter queue and no deviation from LAMBDA_DLQ_CHECK says why"),
+                format!("function {id} has no dead-letter queue and no deviation from CKV_AWS_116 says why"),
             ));
         }
         // Retained like every log group (log data is deleted only when the user asks:
@@ -199,9 +199,9 @@ mod tests {
     fn a_function_needs_a_dead_letter_queue_or_a_deviation_saying_why() {
         let mut t = Template::new("t");
         let err = Function::python("F", "d", "code").build(&mut t).unwrap_err().to_string();
-        assert!(err.contains("dead-letter queue") && err.contains("LAMBDA_DLQ_CHECK"), "{err}");
+        assert!(err.contains("dead-letter queue") && err.contains("CKV_AWS_116"), "{err}");
         Function::python("G", "d", "code").deviate(CUSTOM_RESOURCE_NO_DLQ).build(&mut t).unwrap();
-        assert!(t.resource("G").unwrap().deviates_from("LAMBDA_DLQ_CHECK"));
+        assert!(t.resource("G").unwrap().deviates_from("CKV_AWS_116"));
     }
 
     #[test]
@@ -211,7 +211,7 @@ mod tests {
         let f = Function::python("F", "d", "code").permit(Statement::allow(crate::iam::actions::KMS_USE_KEY, vec![q.key.arn()])).dead_letter_queue(&q).build(&mut t).unwrap();
         let r = t.resource("F").unwrap();
         assert_eq!(r.properties.get("DeadLetterConfig"), Some(&Value::Map(Map::new().with("TargetArn", q.arn()))));
-        assert!(!r.deviates_from("LAMBDA_DLQ_CHECK"));
+        assert!(!r.deviates_from("CKV_AWS_116"));
         let yaml = crate::cfn::render(&t, crate::cfn::Format::Yaml);
         assert!(yaml.contains("Action: sqs:SendMessage"), "{yaml}");
         let role = t.resource(f.role.logical_id()).unwrap();

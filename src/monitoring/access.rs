@@ -187,7 +187,7 @@ fn tool_users(template: &mut Template, config: &Config, a: &Access, invoke: &[St
             .tag("bedrock-watch-tool", name.as_str())
             .tag("ManagedBy", "bedrock-watch")
             .deviate(crate::deviations::TOOL_USER_OWN_POLICY)
-            .deviate(crate::deviations::TOOL_USER_NO_CONSOLE);
+            .deviate(crate::deviations::INLINE_POLICY_NO_ADMIN_STATEMENT);
         for (k, v) in config.tags.iter().chain(tool.tags.iter()) {
             user = user.tag(k.as_str(), v.as_str());
         }

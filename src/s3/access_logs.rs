@@ -29,7 +29,7 @@ pub const EXPIRE_AFTER_DAYS: u32 = 365;
 pub fn enable(template: &mut Template) -> Result<Option<BucketRef>, CfnError> {
     let sources: Vec<String> = template
         .resources_of_type("AWS::S3::Bucket")
-        .filter(|(_, r)| r.properties.get("LoggingConfiguration").is_none() && !r.deviates_from("S3_BUCKET_LOGGING_ENABLED"))
+        .filter(|(_, r)| r.properties.get("LoggingConfiguration").is_none() && !r.deviates_from("s3_bucket_logging_enabled_check"))
         .map(|(id, _)| id.to_owned())
         .collect();
     if sources.is_empty() {
@@ -76,7 +76,7 @@ mod tests {
         }
         let access = t.resource(BUCKET_ID).unwrap();
         assert!(access.properties.get("LoggingConfiguration").is_none());
-        assert!(access.deviates_from("CKV_AWS_18") && access.deviates_from("S3_BUCKET_LOGGING_ENABLED"));
+        assert!(access.deviates_from("CKV_AWS_18") && access.deviates_from("s3_bucket_logging_enabled_check"));
         assert!(access.is_retained());
         let yaml = crate::cfn::render(&t, crate::cfn::Format::Yaml);
         assert!(yaml.contains("SSEAlgorithm: AES256"), "{yaml}");

@@ -3,7 +3,7 @@
 //! and retained when the stack is deleted or the bucket replaced.
 
 use crate::cfn::{CfnError, Deviation, Map, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
-use crate::deviations::{ACLS_DISABLED_BY_OWNERSHIP, NO_OBJECT_LOCK_EXPIRY_MUST_DELETE, NO_REPLICATION_PER_REGION};
+use crate::deviations::{NO_EVENT_NOTIFICATIONS_NO_CONSUMER, NO_OBJECT_LOCK_EXPIRY_MUST_DELETE, NO_REPLICATION_PER_REGION, SSE_S3_WRITER_NEEDS_IT};
 use crate::iam::actions::S3_PUT_OBJECT;
 use crate::iam::{Principal, Statement};
 use crate::kms::KeyRef;
@@ -194,9 +194,12 @@ impl Bucket {
         let mut resource = Resource::new("AWS::S3::Bucket", props)
             .deviate(NO_REPLICATION_PER_REGION)
             .deviate(NO_OBJECT_LOCK_EXPIRY_MUST_DELETE)
-            .deviate(ACLS_DISABLED_BY_OWNERSHIP);
+            .deviate(NO_EVENT_NOTIFICATIONS_NO_CONSUMER);
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);
+        if self.encryption == BucketEncryption::S3Managed {
+            resource = resource.deviate(SSE_S3_WRITER_NEEDS_IT);
+        }
         for d in self.deviations {
             resource = resource.deviate(d);
         }

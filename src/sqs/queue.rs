@@ -70,7 +70,7 @@ impl DeadLetterQueue {
             .with("QueueName", self.name.as_str())
             .with("MessageRetentionPeriod", MAX_RETENTION_SECONDS)
             .with("KmsMasterKeyId", self.key.arn());
-        let handle = template.add(&self.logical_id, Resource::new("AWS::SQS::Queue", props))?;
+        let handle = template.add(&self.logical_id, Resource::new("AWS::SQS::Queue", props).deviate(crate::deviations::DEAD_LETTER_QUEUE_IS_LAST))?;
         let depth = Metric::new(DEPTH_METRIC.0, DEPTH_METRIC.1).dimension("QueueName", &self.name).stat(Stat::Maximum).period(300);
         Alarm::new(format!("{}Alarm", self.logical_id), MetricSource::Metric(depth), 0.0)
             .comparison(Comparison::GreaterThanThreshold)

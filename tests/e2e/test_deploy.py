@@ -123,7 +123,7 @@ def test_deploy_diff_update_and_destroy_lifecycle(account, bw, tmp_path):
     assert access_bucket in [b["Name"] for b in aws("s3").list_buckets()["Buckets"]]
     # moto creates buckets from CloudFormation with name, encryption and tags only: it does not
     # apply LoggingConfiguration, so the deployed template is what shows the wiring (the
-    # builder's unit tests and cfn-guard's S3_BUCKET_LOGGING_ENABLED cover the property).
+    # builder's unit tests and cfn-guard's s3_bucket_logging_enabled_check (CT.S3.PR.2) cover the property).
     deployed = aws("cloudformation").get_template(StackName=STACK)["TemplateBody"]
     assert "DestinationBucketName: !Ref AccessLogBucket\n        LogFilePrefix: LogBucket/" in deployed
     rule = aws("s3").get_bucket_encryption(Bucket=access_bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
