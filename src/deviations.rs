@@ -75,7 +75,7 @@ pub const NO_EVENT_NOTIFICATIONS_NO_CONSUMER: Deviation = Deviation::new(
     "nothing consumes object events: logs are read by queries and reports, writes are audited by server access logs; a notification target would be a resource with no reader",
 );
 
-/// The bucket that receives server access logs does not log itself, and is SSE-S3.
+/// The bucket that receives server access logs does not log itself.
 pub const ACCESS_LOG_BUCKET_NOT_LOGGED: Deviation = Deviation::new(
     "access-log-bucket-not-logged",
     &["CKV_AWS_18"],
@@ -83,12 +83,13 @@ pub const ACCESS_LOG_BUCKET_NOT_LOGGED: Deviation = Deviation::new(
     "this bucket receives the other buckets' server access logs; logging it into itself would loop (S3 advises against it) and into yet another bucket would only move the question",
 );
 
-/// Buckets encrypted with SSE-S3 rather than the stack's KMS key.
-pub const SSE_S3_WRITER_NEEDS_IT: Deviation = Deviation::new(
-    "sse-s3-writer-needs-it",
+/// Buckets encrypted with SSE-S3 rather than the stack's KMS key (the access-log and CUR export
+/// buckets).
+pub const SSE_S3_SERVICE_WRITTEN: Deviation = Deviation::new(
+    "sse-s3-service-written",
     &[],
     &["s3_bucket_default_encryption_kms_check"],
-    "written by an AWS service (S3 server access logging, AWS Data Exports) whose delivery this stack keeps on SSE-S3, the encryption S3 documents for access-log destinations",
+    "written only by an AWS service (S3 server access logging, AWS Data Exports), not read by the stack's functions; SSE-S3 needs no key-policy grant to that writer, a customer key would need one per writing service",
 );
 
 
@@ -166,7 +167,7 @@ pub const ALL: &[&Deviation] = &[
     &NO_OBJECT_LOCK_EXPIRY_MUST_DELETE,
     &NO_EVENT_NOTIFICATIONS_NO_CONSUMER,
     &ACCESS_LOG_BUCKET_NOT_LOGGED,
-    &SSE_S3_WRITER_NEEDS_IT,
+    &SSE_S3_SERVICE_WRITTEN,
     &LAMBDA_NO_VPC_AWS_APIS_ONLY,
     &LAMBDA_NO_RESERVED_CONCURRENCY,
     &CUSTOM_RESOURCE_NO_DLQ,

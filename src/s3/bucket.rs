@@ -3,7 +3,7 @@
 //! and retained when the stack is deleted or the bucket replaced.
 
 use crate::cfn::{CfnError, Deviation, Map, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
-use crate::deviations::{NO_EVENT_NOTIFICATIONS_NO_CONSUMER, NO_OBJECT_LOCK_EXPIRY_MUST_DELETE, NO_REPLICATION_PER_REGION, SSE_S3_WRITER_NEEDS_IT};
+use crate::deviations::{NO_EVENT_NOTIFICATIONS_NO_CONSUMER, NO_OBJECT_LOCK_EXPIRY_MUST_DELETE, NO_REPLICATION_PER_REGION, SSE_S3_SERVICE_WRITTEN};
 use crate::iam::actions::S3_PUT_OBJECT;
 use crate::iam::{Principal, Statement};
 use crate::kms::KeyRef;
@@ -198,7 +198,7 @@ impl Bucket {
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);
         if self.encryption == BucketEncryption::S3Managed {
-            resource = resource.deviate(SSE_S3_WRITER_NEEDS_IT);
+            resource = resource.deviate(SSE_S3_SERVICE_WRITTEN);
         }
         for d in self.deviations {
             resource = resource.deviate(d);
