@@ -72,7 +72,7 @@ pub const NO_EVENT_NOTIFICATIONS_NO_CONSUMER: Deviation = Deviation::new(
     "no-event-notifications-no-consumer",
     &[],
     &["s3_event_notifications_enabled_check"],
-    "nothing consumes object events: logs are read by queries and reports, writes are audited by server access logs; a notification target would be a resource with no reader",
+    "nothing consumes object events (logs are read by queries and reports; writes are audited by server access logs); EventBridge delivery, the one target needing no consumer, makes every delivered log object a billed opt-in data event",
 );
 
 /// The bucket that receives server access logs does not log itself.
