@@ -7,20 +7,28 @@
 #   1. python venv   .venv/ with .ci/requirements.txt (reused while the stamp
 #                    .venv/.bedrock-watch-stamp = sha256(requirements.txt) +
 #                    Python version matches; rebuilt when it differs); pip check
-#   2. rust tools    cargo-insta $INSTA_VERSION into .tools/ (reused if present)
+#   2. tools         cargo-insta $INSTA_VERSION and cfn-guard $GUARD_VERSION into
+#                    .tools/ (each reused while its version matches); the Control
+#                    Tower Guard rules from PyPI (cdklabs-cdk-validator-cfnguard,
+#                    sha256-pinned) into .tools/guard-rules/ by
+#                    .ci/install-guard-rules.sh (reused while the pin matches)
 #   3. rust tests    cargo build --locked --all-targets, then cargo insta test
 #                    --check --unreferenced=reject (never writes snapshots)
 #   4. python tests  pytest -q tests/python (no tests collected = failure)
 #   5. templates     bedrock-watch synth --check (templates/ must be current)
 #   6. cfn-lint      every template under templates/: 0 errors, 0 warnings
 #   7. checkov       templates/: 0 failed checks (Metadata skips allowed)
-#   8. browser       Debian's chromium for the preview/report browser tests
+#   8. cfn-guard     .ci/guard-templates.sh: every template against the 237 AWS
+#                    Control Tower proactive-control Guard rules: 0 unsuppressed
+#                    findings (a resource listing a rule in its
+#                    Metadata.guard.SuppressedRules is exempt from it)
+#   9. browser       Debian's chromium for the preview/report browser tests
 #                    (apt-get install when /usr/bin/chromium is missing)
-#   9. end to end    starts moto_server on 127.0.0.1, runs pytest tests/e2e
+#  10. end to end    starts moto_server on 127.0.0.1, runs pytest tests/e2e
 #                    (deploy/diff/destroy, report, quota against the emulator,
 #                    also through a fault-injecting proxy) and tests/browser,
 #                    stops the emulator
-#  10. synth-only    cargo build --locked --no-default-features into
+#  11. synth-only    cargo build --locked --no-default-features into
 #                    target/synth-only (the CI install without the AWS SDK;
 #                    README's first command builds the same): no SDK crate in
 #                    it, synth --check of the default and every example,
@@ -31,11 +39,12 @@
 #                                       emulator, probes it, stops it.
 #
 # Environment: PYTHON (interpreter for the venv, default python3),
-# TEMPLATES_DIR (default templates/; read by stages 6-7).
+# TEMPLATES_DIR (default templates/; read by stages 6-8).
 set -euo pipefail
 
 INSTA_VERSION=1.49.0 # cargo-insta; keep on the same 1.x line as the insta dev-dependency
-TOTAL_STAGES=10
+GUARD_VERSION=3.2.1  # cfn-guard (AWS CloudFormation Guard) for stage 8
+TOTAL_STAGES=11
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -228,20 +237,28 @@ setup_venv() {
 setup_rust_tools() {
   command -v cargo >/dev/null || die "cargo not found: install Rust with rustup"
   cargo --version
-  local have=""
-  if [[ -x $TOOLS/bin/cargo-insta ]]; then
-    have=$("$TOOLS/bin/cargo-insta" --version 2>/dev/null || true)
+  install_tool cargo-insta cargo-insta "$INSTA_VERSION" "cargo-insta $INSTA_VERSION" "~1.5 min"
+  install_tool cfn-guard cfn-guard "$GUARD_VERSION" "cfn-guard $GUARD_VERSION" "~6 min"
+  VENV=$VENV bash "$ROOT/.ci/install-guard-rules.sh" || die "installing the Control Tower Guard rules failed"
+}
+
+# install_tool CRATE BIN VERSION EXPECTED_VERSION_OUTPUT DURATION: cargo install --locked into
+# .tools/ unless .tools/bin/BIN already reports EXPECTED_VERSION_OUTPUT.
+install_tool() {
+  local crate=$1 bin=$TOOLS/bin/$2 version=$3 want=$4 duration=$5 have=""
+  if [[ -x $bin ]]; then
+    have=$("$bin" --version 2>/dev/null || true)
   fi
-  if [[ $have == "cargo-insta $INSTA_VERSION" ]]; then
-    echo "reusing .tools/bin/cargo-insta ($have)"
+  if [[ $have == "$want" ]]; then
+    echo "reusing .tools/bin/$2 ($have)"
     return 0
   fi
-  echo "installing cargo-insta $INSTA_VERSION into .tools/ (found: ${have:-none}; takes ~1.5 min on 2 cores)"
+  echo "installing $crate $version into .tools/ (found: ${have:-none}; takes $duration on 2 cores)"
   local t0=$SECONDS
-  cargo install --locked --force --root "$TOOLS" cargo-insta --version "$INSTA_VERSION" ||
-    die "cargo install cargo-insta $INSTA_VERSION failed"
-  have=$("$TOOLS/bin/cargo-insta" --version)
-  [[ $have == "cargo-insta $INSTA_VERSION" ]] || die "installed cargo-insta reports '$have', expected $INSTA_VERSION"
+  cargo install --locked --force --root "$TOOLS" "$crate" --version "$version" ||
+    die "cargo install $crate $version failed"
+  have=$("$bin" --version)
+  [[ $have == "$want" ]] || die "installed $crate reports '$have', expected $version"
   echo "installed $have in $((SECONDS - t0))s"
 }
 
@@ -393,7 +410,7 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
   setup_venv
   stage_done
 
-  stage "rust tools"
+  stage "tools"
   setup_rust_tools
   stage_done
 
@@ -415,6 +432,11 @@ print("GET", url, "->", op.open(url, timeout=5).status)'
 
   stage "checkov"
   VENV=$VENV bash "$ROOT/.ci/lint-templates.sh" checkov "$TEMPLATES_DIR" || die "checkov found problems in $TEMPLATES_DIR"
+  stage_done
+
+  stage "cfn-guard"
+  CFN_GUARD=$TOOLS/bin/cfn-guard VENV=$VENV bash "$ROOT/.ci/guard-templates.sh" "$TEMPLATES_DIR" ||
+    die "cfn-guard found unsuppressed findings in $TEMPLATES_DIR (fix the template, or give the resource a Deviation with its reason: see README 'Rule packs')"
   stage_done
 
   stage "browser"

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cfn::validate::{size_error, size_warning, validate};
-use crate::cfn::{render, CfnError, Format};
+use crate::cfn::{render, CfnError, Deviation, Format};
 use crate::checks::{self, Finding};
 use crate::config::Config;
 use crate::monitoring;
@@ -20,6 +20,48 @@ pub struct Rendered {
     pub warnings: Vec<String>,
     /// Check failures; a template with findings is never written.
     pub findings: Vec<Finding>,
+    /// Each resource's deliberate deviations from common rule packs, in template order.
+    pub deviations: Vec<ResourceDeviation>,
+}
+
+/// One deliberate deviation of one resource (see `crate::deviations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceDeviation {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub deviation: Deviation,
+}
+
+/// A deviation with the resources of each stack that carry it: what `validate` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviationUse {
+    pub deviation: Deviation,
+    /// (stack name, logical ids), stacks in the order given.
+    pub stacks: Vec<(String, Vec<String>)>,
+}
+
+/// Groups the deviations of all rendered stacks by deviation, in the order of
+/// `crate::deviations::ALL` (deviations outside it follow in order of appearance).
+pub fn deviation_uses(rendered: &[Rendered]) -> Vec<DeviationUse> {
+    let mut uses: Vec<DeviationUse> = crate::deviations::ALL.iter().map(|d| DeviationUse { deviation: **d, stacks: Vec::new() }).collect();
+    for r in rendered {
+        for rd in &r.deviations {
+            let i = match uses.iter().position(|u| u.deviation == rd.deviation) {
+                Some(i) => i,
+                None => {
+                    uses.push(DeviationUse { deviation: rd.deviation, stacks: Vec::new() });
+                    uses.len() - 1
+                }
+            };
+            let stacks = &mut uses[i].stacks;
+            match stacks.iter_mut().find(|(s, _)| *s == r.stack_name) {
+                Some((_, ids)) => ids.push(rd.logical_id.clone()),
+                None => stacks.push((r.stack_name.clone(), vec![rd.logical_id.clone()])),
+            }
+        }
+    }
+    uses.retain(|u| !u.stacks.is_empty());
+    uses
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +92,12 @@ pub fn render_stack(stack: monitoring::Stack, config: &Config, format: Format) -
     }
     let warnings = size_warning(&content).into_iter().collect();
     let findings = checks::run(&stack.template, config, stack.region == config.primary_region());
+    let deviations = stack
+        .template
+        .resources
+        .iter()
+        .flat_map(|(id, r)| r.deviations.iter().map(move |d| ResourceDeviation { logical_id: id.clone(), resource_type: r.resource_type.clone(), deviation: *d }))
+        .collect();
     Ok(Rendered {
         file_name: format!("{}.{}", stack.name, format.extension()),
         stack_name: stack.name,
@@ -57,6 +105,7 @@ pub fn render_stack(stack: monitoring::Stack, config: &Config, format: Format) -
         content,
         warnings,
         findings,
+        deviations,
     })
 }
 
@@ -235,7 +284,7 @@ mod check_tests {
     use super::*;
 
     fn rendered(stack_name: &str, region: &str, content: &str) -> Rendered {
-        Rendered { stack_name: stack_name.into(), region: region.into(), file_name: format!("{stack_name}.yaml"), content: content.into(), warnings: vec![], findings: vec![] }
+        Rendered { stack_name: stack_name.into(), region: region.into(), file_name: format!("{stack_name}.yaml"), content: content.into(), warnings: vec![], findings: vec![], deviations: vec![] }
     }
 
     #[test]
@@ -283,7 +332,7 @@ mod tests {
     use super::*;
 
     fn rendered(file_name: &str, content: &str) -> Rendered {
-        Rendered { stack_name: file_name.into(), region: "us-east-1".into(), file_name: file_name.into(), content: content.into(), warnings: vec![], findings: vec![] }
+        Rendered { stack_name: file_name.into(), region: "us-east-1".into(), file_name: file_name.into(), content: content.into(), warnings: vec![], findings: vec![], deviations: vec![] }
     }
 
     #[test]

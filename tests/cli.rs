@@ -129,6 +129,18 @@ fn validate_lists_the_declared_exceptions() {
 }
 
 #[test]
+fn validate_lists_the_rule_pack_deviations_with_reasons_and_resources() {
+    let out = run(&["validate"]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("Declared deviations from the checkov and cfn-guard rule packs"), "{s}");
+    let d = bedrock_watch::deviations::ACCESS_LOG_BUCKET_NOT_LOGGED;
+    let expected = format!("  - {}: CKV_AWS_18, s3_bucket_logging_enabled_check\n    reason: {}\n    bedrock-watch-us-east-1: AccessLogBucket\n", d.name(), d.reason());
+    assert!(s.contains(&expected), "{s}");
+    assert!(s.contains("    bedrock-watch-us-east-1: BedrockLoggingRole, InvocationLoggingHandlerRole\n"), "{s}");
+}
+
+#[test]
 fn schema_describes_every_section() {
     let out = run(&["schema"]);
     assert!(out.status.success());

@@ -154,6 +154,38 @@ proptest! {
     }
 
     #[test]
+    fn every_rule_pack_suppression_carries_its_reason(config in config_strategy()) {
+        for stack in monitoring::stacks(&config).unwrap() {
+            for (id, r) in &stack.template.resources {
+                let guard = r.metadata.get("guard").and_then(Value::as_map);
+                let suppressed: Vec<&str> = guard.and_then(|g| g.get("SuppressedRules")).and_then(Value::as_list).unwrap_or(&[]).iter().filter_map(Value::as_str).collect();
+                let reasons = guard.and_then(|g| g.get("Reasons")).and_then(Value::as_map);
+                for rule in &suppressed {
+                    let reason = reasons.and_then(|m| m.get(rule)).and_then(Value::as_str).unwrap_or("");
+                    prop_assert!(!reason.trim().is_empty(), "{}: Guard rule {} suppressed without a reason", id, rule);
+                    prop_assert!(r.deviates_from(rule), "{}: {} suppressed but no deviation answers it", id, rule);
+                }
+                let skips = r.metadata.get("checkov").and_then(Value::as_map).and_then(|c| c.get("skip")).and_then(Value::as_list).unwrap_or(&[]);
+                for skip in skips {
+                    let skip = skip.as_map().unwrap();
+                    let check = skip.get("id").and_then(Value::as_str).unwrap();
+                    prop_assert!(!skip.get("comment").and_then(Value::as_str).unwrap_or("").trim().is_empty(), "{}: checkov {} skipped without a reason", id, check);
+                    prop_assert!(r.deviates_from(check), "{}: checkov {} skipped but no deviation answers it", id, check);
+                }
+                // And the other way round: every deviation is written where the tools read it.
+                for d in &r.deviations {
+                    for rule in d.guard_rules() {
+                        prop_assert!(suppressed.contains(rule), "{}: deviation {} not in guard metadata", id, d.name());
+                    }
+                    for check in d.checkov_ids() {
+                        prop_assert!(skips.iter().any(|s| s.as_map().and_then(|m| m.get("id")).and_then(Value::as_str) == Some(check)), "{}: deviation {} not in checkov metadata", id, d.name());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn any_number_of_priced_models_fits_cloudformation_and_logs_insights(
         n in 0usize..400,
         prices in proptest::collection::vec((0.00001f64..0.1, 0.00001f64..0.1), 1..6),
@@ -273,8 +305,12 @@ proptest! {
                     (tr.get("MetricNamespace").and_then(Value::as_str).unwrap().to_owned(), tr.get("MetricName").and_then(Value::as_str).unwrap().to_owned())
                 })
                 .collect();
+            // ... and the depth of its own dead-letter queues.
+            let has_queue = t.resources_of_type("AWS::SQS::Queue").next().is_some();
             let known = |ns: &str, name: &str| {
-                (ns == "AWS/Bedrock" && BEDROCK_METRICS.contains(&name)) || own.iter().any(|(n, m)| n == ns && m == name)
+                (ns == "AWS/Bedrock" && BEDROCK_METRICS.contains(&name))
+                    || own.iter().any(|(n, m)| n == ns && m == name)
+                    || (has_queue && (ns, name) == bedrock_watch::sqs::queue::DEPTH_METRIC)
             };
             let expression_metrics_known = |expr: &str| {
                 // A SEARCH names its namespace; the bedrock-mantle graphs search only theirs.

@@ -55,7 +55,6 @@ pub fn build(t: &mut Template, config: &Config, region: &str) -> Result<(), CfnE
     }
     let bucket = Bucket::new(BUCKET_ID)
         .lifecycle(Lifecycle { expire_after_days: Some(c.retention_days), noncurrent_expire_after_days: Some(30), abort_incomplete_upload_after_days: 7, prefixes: Vec::new() })
-        .checkov_skip("CKV_AWS_18", "billing export files are written only by AWS Data Exports under a scoped bucket policy; access logging would need another bucket")
         .build(t)?;
     let account = || Value::pseudo(Pseudo::AccountId);
     let source_arns = Condition {

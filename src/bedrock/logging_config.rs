@@ -118,9 +118,7 @@ impl InvocationLogging {
         )
         .permit(Statement::allow(S3_READ_WRITE_OBJECT, vec![state_object]))
         .permit(Statement::allow(KMS_ENCRYPT_FOR_SERVICE, vec![self.key.arn()]))
-        .checkov_skip("CKV_AWS_115", "a custom-resource handler called only by CloudFormation; reserving concurrency fails in accounts at the minimum unreserved concurrency")
-        .checkov_skip("CKV_AWS_116", "invoked synchronously by CloudFormation, which records failures; a dead-letter queue would never receive anything")
-        .checkov_skip("CKV_AWS_117", "calls only AWS APIs; a VPC would need NAT or endpoints and add nothing")
+        .deviate(crate::deviations::CUSTOM_RESOURCE_NO_DLQ)
         .build(template)?;
 
         let flag = |b: bool| Value::str(if b { "true" } else { "false" });

@@ -1,6 +1,7 @@
 //! The typed CloudFormation core: values and intrinsic functions, the template, its rendering and
 //! its structural validation. Nothing here knows about Bedrock; the service modules build on it.
 
+pub mod deviation;
 pub mod graph;
 pub mod render;
 pub mod template;
@@ -8,6 +9,7 @@ pub mod validate;
 pub mod yaml;
 pub mod value;
 
+pub use deviation::Deviation;
 pub use render::{render, Format};
 pub use template::{Output, Parameter, RemovalPolicy, Resource, ResourceRef, Template};
 pub use template::logical_id_fragment;

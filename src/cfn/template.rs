@@ -1,5 +1,6 @@
 //! The template and its resources: the document every builder writes into.
 
+use super::deviation::{self, Deviation};
 use super::value::{Map, Value};
 use super::CfnError;
 
@@ -44,6 +45,9 @@ pub struct Resource {
     pub update_replace_policy: Option<RemovalPolicy>,
     pub metadata: Map,
     pub properties: Map,
+    /// Deliberate deviations from common rule packs; [`Resource::deviate`] also writes them into
+    /// `metadata` (checkov and cfn-guard read them there).
+    pub deviations: Vec<Deviation>,
 }
 
 impl Resource {
@@ -56,6 +60,7 @@ impl Resource {
             update_replace_policy: None,
             metadata: Map::new(),
             properties,
+            deviations: Vec::new(),
         }
     }
 
@@ -75,15 +80,25 @@ impl Resource {
         self
     }
 
-    /// Records that a checkov check does not apply here, with the reason a reviewer reads.
-    pub fn skip_checkov(mut self, check_id: &str, reason: &str) -> Self {
-        let entry = Value::Map(Map::new().with("id", check_id).with("comment", reason));
-        let mut checkov = self.metadata.get("checkov").and_then(Value::as_map).cloned().unwrap_or_default();
-        let mut skips = checkov.get("skip").and_then(Value::as_list).map(<[Value]>::to_vec).unwrap_or_default();
-        skips.push(entry);
-        checkov.insert("skip", Value::List(skips));
-        self.metadata.insert("checkov", checkov);
+    /// Records a deliberate deviation from a rule pack, with its reason: the one way a resource
+    /// says a checkov check or a Guard rule does not apply. Adding the same deviation twice
+    /// records it once.
+    pub fn deviate(mut self, d: Deviation) -> Self {
+        self.add_deviation(d);
         self
+    }
+
+    /// [`Resource::deviate`] for a resource already in a template.
+    pub fn add_deviation(&mut self, d: Deviation) {
+        if !self.deviations.contains(&d) {
+            self.deviations.push(d);
+            deviation::write_metadata(&mut self.metadata, &self.deviations);
+        }
+    }
+
+    /// True when a deviation answers `rule` (a checkov id or Guard rule name).
+    pub fn deviates_from(&self, rule: &str) -> bool {
+        self.deviations.iter().any(|d| d.answers(rule))
     }
 
     pub fn is_retained(&self) -> bool {
@@ -269,9 +284,12 @@ mod tests {
     }
 
     #[test]
-    fn checkov_skips_accumulate() {
-        let r = Resource::new("AWS::S3::Bucket", Map::new()).skip_checkov("CKV_AWS_18", "a").skip_checkov("CKV_AWS_21", "b");
+    fn deviations_accumulate_in_metadata() {
+        const A: Deviation = Deviation::new("a", &["CKV_AWS_18"], &[], "a");
+        const B: Deviation = Deviation::new("b", &["CKV_AWS_21"], &["s3_bucket_versioning_enabled_check"], "b");
+        let r = Resource::new("AWS::S3::Bucket", Map::new()).deviate(A).deviate(B);
         let skips = r.metadata.get("checkov").unwrap().as_map().unwrap().get("skip").unwrap().as_list().unwrap();
         assert_eq!(skips.len(), 2);
+        assert!(r.deviates_from("CKV_AWS_21") && r.deviates_from("s3_bucket_versioning_enabled_check") && !r.deviates_from("CKV_AWS_19"));
     }
 }

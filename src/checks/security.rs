@@ -1,5 +1,10 @@
 //! Secure defaults: encryption at rest everywhere, TLS-only and private buckets that expire
-//! objects and old versions, log retention set, and audit data (logs, bucket, key) retained when the stack goes.
+//! objects and old versions and record server access logs, log retention set, and audit data
+//! (logs, bucket, key) retained when the stack goes.
+//!
+//! Where a rule pack's demand is deliberately not met, the resource carries a
+//! [`Deviation`](crate::cfn::Deviation) naming the rule; these checks accept exactly that and
+//! nothing else (a bucket without access logs must say why).
 
 use crate::cfn::{Template, Value};
 
@@ -42,6 +47,9 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 if !t.resources_of_type("AWS::S3::BucketPolicy").any(|(_, bp)| denies_insecure_transport(&bp.properties, id)) {
                     flag(id, "no bucket policy denies requests without TLS");
                 }
+                if p.get("LoggingConfiguration").is_none() && !r.deviates_from("s3_bucket_logging_enabled_check") {
+                    flag(id, "bucket records no server access logs and no deviation says why");
+                }
             }
             "AWS::Logs::LogGroup" => {
                 if p.get("RetentionInDays").is_none() {
@@ -49,6 +57,9 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 }
                 if p.get("KmsKeyId").is_none() {
                     flag(id, "log group is not encrypted with a customer-managed key");
+                }
+                if !r.is_retained() || r.update_replace_policy != Some(crate::cfn::RemovalPolicy::Retain) {
+                    flag(id, "log group is not retained: its log data would be deleted with the stack (only `destroy --purge` may delete it)");
                 }
             }
             "AWS::SNS::Topic" => match p.get("KmsMasterKeyId") {
@@ -58,6 +69,11 @@ pub fn check(t: &Template) -> Vec<Finding> {
                 }
                 _ => {}
             },
+            "AWS::SQS::Queue" => {
+                if p.get("KmsMasterKeyId").is_none() {
+                    flag(id, "queue is not encrypted with a customer-managed key");
+                }
+            }
             "AWS::DynamoDB::Table" => {
                 let sse = p.get("SSESpecification").and_then(Value::as_map);
                 if sse.and_then(|m| m.get("SSEEnabled")) != Some(&Value::Bool(true)) || sse.and_then(|m| m.get("KMSMasterKeyId")).is_none() {
@@ -92,6 +108,7 @@ fn denies_insecure_transport(policy: &crate::cfn::Map, bucket_id: &str) -> bool 
     let statements = policy.get("PolicyDocument").and_then(Value::as_map).and_then(|d| d.get("Statement")).and_then(Value::as_list);
     for_bucket
         && statements.into_iter().flatten().filter_map(Value::as_map).any(|s| {
+            // The string "false": the form Control Tower's CT.S3.PR.8 matches.
             let insecure = s
                 .get("Condition")
                 .and_then(Value::as_map)
@@ -123,6 +140,38 @@ mod tests {
         let keep_versions = lifecycle_findings(Lifecycle { noncurrent_expire_after_days: None, ..Lifecycle::default() });
         assert_eq!(keep_versions.len(), 1);
         assert!(keep_versions[0].contains("noncurrent"));
+    }
+
+    #[test]
+    fn a_bucket_without_access_logs_needs_a_deviation() {
+        let mut t = Template::new("t");
+        Bucket::new("B").build(&mut t).unwrap();
+        let no_logs = |t: &Template| check(t).into_iter().any(|f| f.message.contains("server access logs"));
+        assert!(no_logs(&t));
+        let mut t = Template::new("t");
+        Bucket::new("B").deviate(crate::deviations::ACCESS_LOG_BUCKET_NOT_LOGGED).build(&mut t).unwrap();
+        assert!(!no_logs(&t));
+    }
+
+    #[test]
+    fn a_log_group_deleted_with_the_stack_is_a_finding() {
+        let mut t = Template::new("t");
+        let retention = crate::logs::Retention::days(30).unwrap();
+        crate::logs::LogGroup::new("G", retention).removal_policy(crate::cfn::RemovalPolicy::Delete).build(&mut t).unwrap();
+        assert!(check(&t).iter().any(|f| f.location == "G" && f.message.contains("not retained")));
+    }
+
+    #[test]
+    fn the_tls_deny_must_compare_the_string_false() {
+        let policy = |v: Value| {
+            let cond = crate::cfn::Map::new().with("Bool", crate::cfn::Map::new().with("aws:SecureTransport", v));
+            let st = crate::cfn::Map::new().with("Effect", "Deny").with("Condition", cond);
+            crate::cfn::Map::new()
+                .with("Bucket", Value::reference("B"))
+                .with("PolicyDocument", crate::cfn::Map::new().with("Statement", Value::list([Value::Map(st)])))
+        };
+        assert!(denies_insecure_transport(&policy(Value::str("false")), "B"));
+        assert!(!denies_insecure_transport(&policy(Value::Bool(false)), "B"));
     }
 
     #[test]

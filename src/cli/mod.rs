@@ -283,6 +283,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome, Report> {
             for e in crate::iam::policy::UNFIXED_POLICY_WRITES {
                 writeln!(out, "  - {}: {}\n    reason: {}", e.name, e.actions.join(", "), e.reason).map_err(io_report)?;
             }
+            writeln!(out, "Declared deviations from the checkov and cfn-guard rule packs (resource Metadata; both tools read it):").map_err(io_report)?;
+            for u in synth::deviation_uses(&rendered) {
+                let d = &u.deviation;
+                writeln!(out, "  - {}: {}\n    reason: {}", d.name(), d.rule_ids().collect::<Vec<_>>().join(", "), d.reason()).map_err(io_report)?;
+                for (stack, ids) in &u.stacks {
+                    writeln!(out, "    {stack}: {}", ids.join(", ")).map_err(io_report)?;
+                }
+            }
             if failed {
                 return Ok(Outcome::Failed);
             }

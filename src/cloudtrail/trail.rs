@@ -2,6 +2,7 @@
 //! optionally also delivered to a CloudWatch Logs group.
 
 use crate::cfn::{CfnError, Map, Pseudo, Resource, ResourceRef, Sub, Template, Value};
+use crate::deviations::TRAIL_CLOUDWATCH_LOGS_OPT_IN;
 use crate::iam::{Condition, PolicyDocument, Role};
 use crate::kms::KeyRef;
 use crate::logs::LogGroupRef;
@@ -81,6 +82,9 @@ impl Trail {
             props.insert("CloudWatchLogsRoleArn", role.arn());
         }
         let mut resource = Resource::new("AWS::CloudTrail::Trail", props);
+        if self.log_group.is_none() {
+            resource = resource.deviate(TRAIL_CLOUDWATCH_LOGS_OPT_IN);
+        }
         for d in self.depends_on {
             resource = resource.depends_on(d);
         }

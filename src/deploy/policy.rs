@@ -52,11 +52,14 @@ const CFN_ACTIONS: &[&str] = &[
 fn grant(resource_type: &str) -> Option<(&'static str, &'static [&'static str])> {
     Some(match resource_type {
         "AWS::S3::Bucket" => ("S3Buckets", &[
-            "s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketLocation", "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
-            "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock",
+            "s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "s3:GetBucketTagging", "s3:GetBucketVersioning",
+            "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketLogging", "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock",
             "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
         ]),
         "AWS::S3::BucketPolicy" => ("S3BucketPolicies", &["s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"]),
+        "AWS::SQS::Queue" => ("SqsQueues", &[
+            "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue",
+        ]),
         "AWS::Logs::LogGroup" => ("LogsLogGroups", &[
             "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
             "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
@@ -160,6 +163,7 @@ impl Names<'_> {
             "AWS::DynamoDB::Table" => "TableName",
             "AWS::Scheduler::Schedule" => "Name",
             "AWS::CloudTrail::Trail" => "TrailName",
+            "AWS::SQS::Queue" => "QueueName",
             _ => "",
         };
         let budget = r.properties.get("Budget").and_then(|b| b.get("BudgetName"));
@@ -202,6 +206,7 @@ impl Names<'_> {
             "AWS::IAM::ManagedPolicy" => vec![format!("arn:aws:iam::*:policy/{}", self.of(r))],
             "AWS::KMS::Key" => vec![format!("arn:aws:kms:{reg}:*:key/*")],
             "AWS::SNS::Topic" => vec![format!("arn:aws:sns:{reg}:*:{}", self.of(r))],
+            "AWS::SQS::Queue" => vec![format!("arn:aws:sqs:{reg}:*:{}", self.of(r))],
             "AWS::SNS::TopicPolicy" => {
                 let topics = r.properties.get("Topics").and_then(Value::as_array).cloned().unwrap_or_default();
                 topics.iter().map(|t| format!("arn:aws:sns:{reg}:*:{}", self.value(t))).collect()

@@ -71,6 +71,10 @@ pub const KMS_KEY_ADMINISTRATION: &[&str] = &[
 /// Publishing to a topic (CloudWatch alarms).
 pub const SNS_PUBLISH: &[&str] = &["sns:Publish"];
 
+/// Lambda delivering a failed asynchronous event to the function's dead-letter queue (it acts
+/// with the execution role).
+pub const SQS_SEND_MESSAGE: &[&str] = &["sqs:SendMessage"];
+
 /// Reading Bedrock's metrics for the scheduled report (no resource-level permissions).
 pub const CLOUDWATCH_METRIC_READS: &[&str] = &["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"];
 /// Starting a Logs Insights query on one log group.

@@ -50,6 +50,10 @@ impl ManagedPolicy {
         if !self.roles.is_empty() {
             props.insert("Roles", Value::List(self.roles));
         }
-        template.add(&self.logical_id, Resource::new("AWS::IAM::ManagedPolicy", props)).map(ManagedPolicyRef)
+        let mut resource = Resource::new("AWS::IAM::ManagedPolicy", props);
+        if self.document.statements.iter().all(|s| s.effect == super::policy::Effect::Deny) {
+            resource = resource.deviate(crate::deviations::DENY_ONLY_MANAGED_POLICY);
+        }
+        template.add(&self.logical_id, resource).map(ManagedPolicyRef)
     }
 }

@@ -5,6 +5,7 @@
 //! moment the logging configuration is written.
 
 use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
+use crate::deviations::INLINE_POLICY_NO_ADMIN_STATEMENT;
 
 use super::policy::{PolicyDocument, Principal, Statement};
 
@@ -86,10 +87,15 @@ impl Role {
             .with_opt("Description", self.description)
             .with_opt("Path", self.path)
             .with("AssumeRolePolicyDocument", trust.to_value());
-        if !self.policies.is_empty() {
+        let inline = !self.policies.is_empty();
+        if inline {
             props.insert("Policies", inline_policies(&self.policies));
         }
-        template.add(&self.logical_id, Resource::new("AWS::IAM::Role", props)).map(RoleRef)
+        let mut resource = Resource::new("AWS::IAM::Role", props);
+        if inline {
+            resource = resource.deviate(INLINE_POLICY_NO_ADMIN_STATEMENT);
+        }
+        template.add(&self.logical_id, resource).map(RoleRef)
     }
 }
 

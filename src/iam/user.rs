@@ -3,7 +3,7 @@
 //! password and no access key from the template; Bedrock API keys are issued by
 //! `bedrock-watch access key create` and expire.
 
-use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
+use crate::cfn::{CfnError, Deviation, Map, Resource, ResourceRef, Template, Value};
 
 use super::policy::PolicyDocument;
 
@@ -14,12 +14,12 @@ pub struct User {
     path: String,
     policies: Vec<(String, PolicyDocument)>,
     tags: Vec<(String, String)>,
-    checkov_skips: Vec<(&'static str, &'static str)>,
+    deviations: Vec<Deviation>,
 }
 
 impl User {
     pub fn new(logical_id: impl Into<String>, user_name: impl Into<String>) -> Self {
-        User { logical_id: logical_id.into(), user_name: user_name.into(), path: "/".into(), policies: Vec::new(), tags: Vec::new(), checkov_skips: Vec::new() }
+        User { logical_id: logical_id.into(), user_name: user_name.into(), path: "/".into(), policies: Vec::new(), tags: Vec::new(), deviations: Vec::new() }
     }
 
     /// IAM path (default `/`); the quota functions may only edit users under their managed path.
@@ -39,8 +39,9 @@ impl User {
         self
     }
 
-    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
-        self.checkov_skips.push((id, reason));
+    /// A deliberate deviation from a rule pack (see `crate::deviations`).
+    pub fn deviate(mut self, d: Deviation) -> Self {
+        self.deviations.push(d);
         self
     }
 
@@ -63,8 +64,8 @@ impl User {
             props.insert("Tags", Value::list(tags.iter().map(|(k, v)| Value::Map(Map::new().with("Key", k.as_str()).with("Value", v.as_str())))));
         }
         let mut resource = Resource::new("AWS::IAM::User", props);
-        for (id, reason) in self.checkov_skips {
-            resource = resource.skip_checkov(id, reason);
+        for d in self.deviations {
+            resource = resource.deviate(d);
         }
         template.add(&self.logical_id, resource)
     }

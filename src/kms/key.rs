@@ -8,7 +8,7 @@
 use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
 use crate::iam::actions::KMS_KEY_ADMINISTRATION;
 use crate::iam::policy::KMS_KEY_POLICY_SELF;
-use crate::iam::{PolicyDocument, Principal, Statement};
+use crate::iam::{Condition, PolicyDocument, Principal, Statement};
 
 #[derive(Debug, Clone)]
 pub struct Key {
@@ -51,12 +51,25 @@ impl Key {
         let admin = Statement::on_any_resource(&KMS_KEY_POLICY_SELF, KMS_KEY_ADMINISTRATION)
             .sid("AccountAdministersKey")
             .principal(Principal::this_account());
-        let policy = PolicyDocument::new().statement(admin).statements(self.grants);
+        // Grants only through AWS services integrated with KMS (Control Tower CT.KMS.PR.3): a
+        // grant is a second, policy-invisible way to use the key, and no person or function of
+        // this stack needs to create one itself.
+        let grants_for_aws_services_only = Statement {
+            effect: crate::iam::Effect::Deny,
+            ..Statement::on_any_resource(&KMS_KEY_POLICY_SELF, &["kms:CreateGrant"])
+        }
+        .sid("GrantsOnlyThroughAwsServices")
+        .principal(Principal::Anyone)
+        .condition(Condition::new("BoolIfExists", "kms:GrantIsForAWSResource", "false"))
+        .condition(Condition::new("BoolIfExists", "aws:PrincipalIsAWSService", "false"));
+        let policy = PolicyDocument::new().statement(admin).statement(grants_for_aws_services_only).statements(self.grants);
         let props = Map::new()
             .with("Description", self.description)
             .with("EnableKeyRotation", true)
             .with("PendingWindowInDays", 30)
             .with("KeyPolicy", policy.to_value());
-        template.add(&self.logical_id, Resource::new("AWS::KMS::Key", props).retained()).map(KeyRef)
+        template.add(&self.logical_id, Resource::new("AWS::KMS::Key", props)
+            .retained()
+            .deviate(crate::deviations::SYMMETRIC_KEY_NOT_RSA)).map(KeyRef)
     }
 }

@@ -1,6 +1,6 @@
 //! `AWS::Logs::LogGroup` with a retention CloudFormation accepts, retained by default.
 
-use crate::cfn::{CfnError, Map, Pseudo, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::cfn::{CfnError, Deviation, Map, Pseudo, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
 use crate::iam::actions::LOGS_WRITE_STREAM;
 use crate::iam::Statement;
 use crate::kms::KeyRef;
@@ -36,7 +36,7 @@ pub struct LogGroup {
     retention: Retention,
     key: Option<KeyRef>,
     removal: RemovalPolicy,
-    checkov_skips: Vec<(&'static str, &'static str)>,
+    deviations: Vec<Deviation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl LogGroupRef {
 
 impl LogGroup {
     pub fn new(logical_id: impl Into<String>, retention: Retention) -> Self {
-        LogGroup { logical_id: logical_id.into(), name: None, retention, key: None, removal: RemovalPolicy::Retain, checkov_skips: Vec::new() }
+        LogGroup { logical_id: logical_id.into(), name: None, retention, key: None, removal: RemovalPolicy::Retain, deviations: Vec::new() }
     }
 
     /// Physical name; a literal is checked against CloudWatch Logs' naming rules.
@@ -94,8 +94,9 @@ impl LogGroup {
         self
     }
 
-    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
-        self.checkov_skips.push((id, reason));
+    /// A deliberate deviation from a rule pack (see `crate::deviations`).
+    pub fn deviate(mut self, d: Deviation) -> Self {
+        self.deviations.push(d);
         self
     }
 
@@ -124,8 +125,8 @@ impl LogGroup {
         let mut resource = Resource::new("AWS::Logs::LogGroup", props);
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);
-        for (id, reason) in self.checkov_skips {
-            resource = resource.skip_checkov(id, reason);
+        for d in self.deviations {
+            resource = resource.deviate(d);
         }
         let handle = template.add(&self.logical_id, resource)?;
         Ok(LogGroupRef { handle, name: literal_name })

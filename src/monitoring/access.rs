@@ -199,7 +199,8 @@ fn tool_users(template: &mut Template, config: &Config, a: &Access, invoke: &[St
             .tag(tag_key, tag_value)
             .tag("bedrock-watch-tool", name.as_str())
             .tag("ManagedBy", "bedrock-watch")
-            .checkov_skip("CKV_AWS_40", "one user per tool by design (runbook 3.3: no shared users); an inline policy lives and dies with it; a quota block attaches the stack-owned deny policy and writes no policy text");
+            .deviate(crate::deviations::TOOL_USER_OWN_POLICY)
+            .deviate(crate::deviations::INLINE_POLICY_NO_ADMIN_STATEMENT);
         for (k, v) in config.tags.iter().chain(tool.tags.iter()) {
             user = user.tag(k.as_str(), v.as_str());
         }

@@ -54,8 +54,6 @@ pub fn build(template: &mut Template, config: &Config, key: &KeyRef) -> Result<(
                             noncurrent_expire_after_days: Some(t.noncurrent_expire_after_days),
                             ..Lifecycle::default()
                         })
-                        .checkov_skip("CKV_AWS_18", "the audit bucket's own access logs would need another bucket; the trail's digest files already prove integrity")
-                        .checkov_skip("CKV_AWS_144", "cross-region replication is a per-account decision")
                         .build(template)?;
                     let acl_check = Statement::allow(&["s3:GetBucketAcl"], vec![bucket.arn()])
                         .sid("CloudTrailAclCheck")

@@ -34,6 +34,7 @@ pub struct Stack {
 /// Resource types that accept `Tags` as a list of Key/Value pairs.
 const TAGGABLE: &[&str] = &[
     "AWS::S3::Bucket",
+    "AWS::SQS::Queue",
     "AWS::IAM::Role",
     "AWS::Logs::LogGroup",
     "AWS::SNS::Topic",
@@ -112,6 +113,8 @@ pub fn build(config: &Config, region: &str) -> Result<Template, CfnError> {
         let dashboards: Vec<String> = t.resources_of_type("AWS::CloudWatch::Dashboard").map(|(id, _)| id.to_owned()).collect();
         access::build(&mut t, config, &storage.log_group, &dashboards)?;
     }
+    // Last of the resources: every bucket built above logs its requests.
+    crate::s3::access_logs::enable(&mut t)?;
 
     let mut outputs = vec![
         ("LogBucketName", "S3 bucket with invocation logs and large payloads (retained on stack deletion)", storage.bucket.name()),

@@ -23,10 +23,7 @@ pub fn build(template: &mut Template, config: &Config, key: &KeyRef) -> Result<S
     let retention = Retention::days(logging.retention_days)?;
     let mut log_group = LogGroup::new("InvocationLogGroup", retention).name(logging.log_group_name.as_str()).encryption_key(key);
     if retention.get() < 365 {
-        log_group = log_group.checkov_skip(
-            "CKV_AWS_338",
-            "retention comes from logging.retention_days (design default 30 days); the full record is kept in the S3 bucket",
-        );
+        log_group = log_group.deviate(crate::deviations::INVOCATION_LOG_RETENTION_CONFIGURED);
     }
     let log_group = log_group.build(template)?;
 
@@ -50,8 +47,6 @@ pub fn build(template: &mut Template, config: &Config, key: &KeyRef) -> Result<S
             abort_incomplete_upload_after_days: b.abort_incomplete_upload_after_days,
             prefixes: vec![logging.s3_key_prefix.clone(), logging.large_data_key_prefix.clone()],
         })
-        .checkov_skip("CKV_AWS_18", "this bucket holds Bedrock's own delivery logs; access logging it into itself would loop and into another bucket is the account's choice")
-        .checkov_skip("CKV_AWS_144", "cross-region replication is a per-account decision; the stack is deployed per region already")
         .build(template)?;
 
     let mut policy = BucketPolicy::new("LogBucketPolicy", &bucket);

@@ -2,7 +2,8 @@
 //! disabled (BucketOwnerEnforced, which Bedrock log delivery requires), expiring by lifecycle,
 //! and retained when the stack is deleted or the bucket replaced.
 
-use crate::cfn::{CfnError, Map, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::cfn::{CfnError, Deviation, Map, RemovalPolicy, Resource, ResourceRef, Sub, Template, Value};
+use crate::deviations::{NO_EVENT_NOTIFICATIONS_NO_CONSUMER, NO_OBJECT_LOCK_EXPIRY_MUST_DELETE, NO_REPLICATION_PER_REGION, SSE_S3_SERVICE_WRITTEN};
 use crate::iam::actions::S3_PUT_OBJECT;
 use crate::iam::{Principal, Statement};
 use crate::kms::KeyRef;
@@ -42,7 +43,7 @@ pub struct Bucket {
     versioned: bool,
     lifecycle: Lifecycle,
     removal: RemovalPolicy,
-    checkov_skips: Vec<(&'static str, &'static str)>,
+    deviations: Vec<Deviation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl Bucket {
             versioned: true,
             lifecycle: Lifecycle::default(),
             removal: RemovalPolicy::Retain,
-            checkov_skips: Vec::new(),
+            deviations: Vec::new(),
         }
     }
 
@@ -118,9 +119,11 @@ impl Bucket {
         self
     }
 
-    /// Declares that a checkov check does not apply, with the reason.
-    pub fn checkov_skip(mut self, id: &'static str, reason: &'static str) -> Self {
-        self.checkov_skips.push((id, reason));
+    /// A deliberate deviation from a rule pack (see `crate::deviations`). Every bucket already
+    /// deviates from the replication, Object Lock and ACL rules (the builder offers neither
+    /// replication nor Object Lock, and disables ACLs).
+    pub fn deviate(mut self, d: Deviation) -> Self {
+        self.deviations.push(d);
         self
     }
 
@@ -188,11 +191,17 @@ impl Bucket {
                 Map::new().with("Status", if self.versioned { "Enabled" } else { "Suspended" }),
             )
             .with("LifecycleConfiguration", Map::new().with("Rules", Value::List(rules)));
-        let mut resource = Resource::new("AWS::S3::Bucket", props);
+        let mut resource = Resource::new("AWS::S3::Bucket", props)
+            .deviate(NO_REPLICATION_PER_REGION)
+            .deviate(NO_OBJECT_LOCK_EXPIRY_MUST_DELETE)
+            .deviate(NO_EVENT_NOTIFICATIONS_NO_CONSUMER);
         resource.deletion_policy = Some(self.removal);
         resource.update_replace_policy = Some(self.removal);
-        for (id, reason) in self.checkov_skips {
-            resource = resource.skip_checkov(id, reason);
+        if self.encryption == BucketEncryption::S3Managed {
+            resource = resource.deviate(SSE_S3_SERVICE_WRITTEN);
+        }
+        for d in self.deviations {
+            resource = resource.deviate(d);
         }
         template.add(&self.logical_id, resource).map(BucketRef)
     }

@@ -1,6 +1,6 @@
 //! `AWS::S3::BucketPolicy`: always starts by denying any request not made over TLS.
 
-use crate::cfn::{CfnError, Map, Resource, ResourceRef, Sub, Template, Value};
+use crate::cfn::{CfnError, Map, Resource, ResourceRef, Template, Value};
 use crate::iam::{Condition, PolicyDocument, Principal, Statement};
 
 use super::BucketRef;
@@ -27,10 +27,15 @@ impl BucketPolicy {
     }
 
     pub fn build(self, template: &mut Template) -> Result<ResourceRef, CfnError> {
-        let deny_insecure = Statement::deny(ALL_S3_ACTIONS, vec![self.bucket.arn(), self.bucket.objects_arn(Sub::new().text("*"))])
+        // The objects as `!Join ["", [!GetAtt B.Arn, "/*"]]`, the one local-reference form
+        // Control Tower's CT.S3.PR.8 recognises (it reads no `!Sub`).
+        let objects = Value::join("", vec![self.bucket.arn(), Value::str("/*")]);
+        let deny_insecure = Statement::deny(ALL_S3_ACTIONS, vec![self.bucket.arn(), objects])
             .sid("DenyInsecureTransport")
             .principal(Principal::Anyone)
-            .condition(Condition::new("Bool", "aws:SecureTransport", Value::str("false")));
+            // The string "false", as Control Tower's CT.S3.PR.8 compares it (IAM reads the string
+            // and a JSON boolean alike).
+            .condition(Condition::new("Bool", "aws:SecureTransport", "false"));
         let doc = PolicyDocument::new().statement(deny_insecure).statements(self.statements);
         let props = Map::new().with("Bucket", self.bucket.name()).with("PolicyDocument", doc.to_value());
         template.add(&self.logical_id, Resource::new("AWS::S3::BucketPolicy", props))

@@ -1,5 +1,6 @@
-//! S3 builders: the log bucket and its resource policy.
+//! S3 builders: the log bucket and its resource policy, and server access logs for every bucket.
 
+pub mod access_logs;
 pub mod bucket;
 pub mod bucket_policy;
 

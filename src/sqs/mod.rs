@@ -1,0 +1,5 @@
+//! SQS builders: the dead-letter queue of asynchronously invoked functions.
+
+pub mod queue;
+
+pub use queue::{DeadLetterQueue, QueueRef};
