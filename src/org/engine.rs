@@ -4,14 +4,23 @@
 //! every instance); then create the instances the targets add and delete those the targets no
 //! longer name; each operation is followed live (one line per account and region as its status
 //! changes) until it ends; last, a table of every instance with its status and reason.
+//!
+//! A member template names its region in literals, so each region has a stack set of its own and
+//! StackSets' own `RegionConcurrencyType` (which orders the regions of one operation) has one
+//! region to order. `organization.region_concurrency` is therefore also honoured here, one level
+//! up: `parallel` runs the regions' stack sets side by side, `sequential` one after another.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
+use std::task::Poll;
 
 use super::client::{InstanceInfo, OperationInfo, StackSetRequest, StackSets};
 use super::plan::{AccountFilter, Rollout, StackSetPlan, Targets};
 use super::OrgError;
-use crate::config::organization::PermissionModel;
+use crate::config::organization::{PermissionModel, RegionConcurrency};
 use crate::deploy::client::TemplateSource;
 use crate::deploy::diff::unified;
 use crate::deploy::staging::{decide, Staging};
@@ -152,13 +161,30 @@ pub async fn follow<C: StackSets>(api: &C, stack_set: &str, operation_id: &str, 
 /// returned after the table is printed.
 pub async fn deploy<C: StackSets>(api: &C, rollout: &Rollout, home: &Home, out: &mut dyn Write) -> Result<Vec<Row>, OrgError> {
     let mut failure = None;
-    for s in &rollout.stack_sets {
-        if let Err(e) = deploy_one(api, rollout, s, home, out).await {
-            if !matches!(e, OrgError::OperationFailed { .. }) {
-                return Err(e);
+    if rollout.preferences.region_concurrency == RegionConcurrency::Parallel.as_str() && rollout.stack_sets.len() > 1 {
+        let shared = SharedOut(RefCell::new(&mut *out));
+        let runs = rollout.stack_sets.iter().map(|s| {
+            let mut w = OutHandle(&shared);
+            async move { (s, deploy_one(api, rollout, s, home, &mut w).await) }
+        });
+        for (s, result) in join_all(runs.collect()).await {
+            if let Err(e) = result {
+                if !matches!(e, OrgError::OperationFailed { .. }) {
+                    return Err(e);
+                }
+                writeln!(OutHandle(&shared), "{}: {e}", s.name)?;
+                failure.get_or_insert(e);
             }
-            writeln!(out, "{}: {e}", s.name)?;
-            failure.get_or_insert(e);
+        }
+    } else {
+        for s in &rollout.stack_sets {
+            if let Err(e) = deploy_one(api, rollout, s, home, out).await {
+                if !matches!(e, OrgError::OperationFailed { .. }) {
+                    return Err(e);
+                }
+                writeln!(out, "{}: {e}", s.name)?;
+                failure.get_or_insert(e);
+            }
         }
     }
     let rows = table(api, rollout, out).await?;
@@ -166,6 +192,43 @@ pub async fn deploy<C: StackSets>(api: &C, rollout: &Rollout, home: &Home, out: 
         Some(e) => Err(e),
         None => Ok(rows),
     }
+}
+
+/// One output for the stack sets deployed side by side. They run on one task and no line is
+/// written across an `.await`, so lines never interleave mid-line.
+struct SharedOut<'a>(RefCell<&'a mut dyn Write>);
+
+struct OutHandle<'s, 'a>(&'s SharedOut<'a>);
+
+impl Write for OutHandle<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 .0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0 .0.borrow_mut().flush()
+    }
+}
+
+/// Polls every future on the current task until all are done, returning their outputs in order.
+/// No spawning: the futures borrow the client and the output, and a fresh runtime task would
+/// need them `'static` and `Send`.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(v) => *output = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 async fn deploy_one<C: StackSets>(api: &C, rollout: &Rollout, s: &StackSetPlan, home: &Home, out: &mut dyn Write) -> Result<(), OrgError> {

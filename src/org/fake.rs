@@ -16,6 +16,9 @@ pub struct Fake {
     pub operation_script: RefCell<VecDeque<OperationInfo>>,
     pub results: RefCell<Vec<OperationResult>>,
     pub calls: RefCell<Vec<String>>,
+    /// The stack set of each DescribeStackSetOperation, in order: shows whether regions ran
+    /// side by side.
+    pub polls: RefCell<Vec<String>>,
 }
 
 impl Fake {
@@ -54,7 +57,8 @@ impl StackSets for Fake {
         self.instances.borrow_mut().retain(|i| !t.accounts.contains(&i.account) || !t.organizational_units.is_empty());
         Ok("op-delete".into())
     }
-    async fn describe_operation(&self, _: &str, _: &str) -> Result<OperationInfo, AwsError> {
+    async fn describe_operation(&self, name: &str, _: &str) -> Result<OperationInfo, AwsError> {
+        self.polls.borrow_mut().push(name.to_owned());
         let mut script = self.operation_script.borrow_mut();
         let next = if script.len() > 1 { script.pop_front() } else { script.front().cloned() };
         Ok(next.unwrap_or(OperationInfo { action: "CREATE".into(), status: "SUCCEEDED".into(), reason: None }))

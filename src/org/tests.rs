@@ -185,3 +185,35 @@ fn a_large_template_without_a_staging_bucket_is_planned_with_a_warning() {
     let r = plan::plan(&c).unwrap();
     assert!(r.quotas.warnings.iter().any(|w| w.contains("over the 51200") && w.contains("deploy.staging_bucket")), "{:?}", r.quotas.warnings);
 }
+
+/// Each region has its own stack set (member templates name their region), so
+/// `region_concurrency` is honoured across them: `parallel` follows both regions' operations
+/// side by side, `sequential` finishes one region before starting the next.
+#[test]
+fn region_concurrency_decides_whether_the_regions_stack_sets_run_side_by_side() {
+    let polls_for = |concurrency: &str| {
+        let c = config(&format!(
+            "regions: [us-east-1, eu-west-1]\norganization:\n  permission_model: self_managed\n  region_concurrency: {concurrency}\n  targets:\n    accounts: ['111111111111']\n"
+        ));
+        let r = plan::plan(&c).unwrap();
+        let f = Fake::default();
+        let running = OperationInfo { action: "CREATE".into(), status: "RUNNING".into(), reason: None };
+        let done = OperationInfo { action: "CREATE".into(), status: "SUCCEEDED".into(), reason: None };
+        *f.operation_script.borrow_mut() = [running.clone(), running.clone(), running.clone(), running, done].into();
+        let mut h = home();
+        h.waiting.poll = std::time::Duration::from_millis(2);
+        let mut out = Vec::new();
+        run(engine::deploy(&f, &r, &h, &mut out)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("bedrock-watch-us-east-1: created the stack set"), "{text}");
+        let polls = f.polls.borrow().clone();
+        polls
+    };
+    let (east, west) = ("bedrock-watch-us-east-1", "bedrock-watch-eu-west-1");
+    let parallel = polls_for("parallel");
+    assert_eq!(&parallel[..2], [east, west], "both regions' first operations are followed before either ends: {parallel:?}");
+    let sequential = polls_for("sequential");
+    let first_west = sequential.iter().position(|p| p == west).unwrap();
+    assert!(sequential[..first_west].iter().all(|p| p == east) && sequential[first_west..].iter().all(|p| p == west), "one region after the other: {sequential:?}");
+    assert!(first_west >= 4, "us-east-1's operation ran its course first: {sequential:?}");
+}
