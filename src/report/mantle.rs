@@ -102,31 +102,15 @@ pub struct SdkMantle<'a> {
 #[cfg(feature = "aws")]
 impl MantleApi for SdkMantle<'_> {
     async fn list_models(&self) -> Result<Vec<String>, ReportError> {
-        let mut models = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let resp = self
-                .client
-                .list_metrics()
-                .namespace(NAMESPACE)
-                .metric_name(TOTAL_INPUT_TOKENS)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| ReportError::Aws(self.aws.error("ListMetrics", e)))?;
-            for m in resp.metrics() {
-                // The model level only: the project and project+model series would count twice.
-                if let [d] = m.dimensions() {
-                    if d.name() == Some(MODEL_DIMENSION) {
-                        models.extend(d.value().map(str::to_owned));
-                    }
-                }
-            }
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        let series = super::metrics::list_series(self.aws, &self.client, NAMESPACE, TOTAL_INPUT_TOKENS, false, None).await?;
+        // The model level only: the project and project+model series would count twice.
+        let mut models: Vec<String> = series
+            .into_iter()
+            .filter_map(|(_, dimensions)| match <[(String, String); 1]>::try_from(dimensions) {
+                Ok([(name, model)]) if name == MODEL_DIMENSION => Some(model),
+                _ => None,
+            })
+            .collect();
         models.sort();
         models.dedup();
         Ok(models)

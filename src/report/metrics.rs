@@ -207,40 +207,60 @@ pub struct SdkMetrics<'a> {
     pub client: aws_sdk_cloudwatch::Client,
 }
 
+/// One metric series ListMetrics names: its owning account (`None` where CloudWatch names none,
+/// outside a monitoring account) and its dimensions as (name, value).
+#[cfg(feature = "aws")]
+pub(crate) type Series = (Option<String>, Vec<(String, String)>);
+
+/// Every series of `namespace`/`metric_name`, all pages: the one ListMetrics pager of `report`
+/// (the `AWS/Bedrock` models and the `AWS/BedrockMantle` ones). With `linked`, the linked
+/// accounts' series too (a monitoring account), narrowed to `only`.
+#[cfg(feature = "aws")]
+pub(crate) async fn list_series(
+    aws: &crate::aws::Aws,
+    client: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    metric_name: &str,
+    linked: bool,
+    only: Option<&str>,
+) -> Result<Vec<Series>, ReportError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let resp = client
+            .list_metrics()
+            .namespace(namespace)
+            .metric_name(metric_name)
+            .set_include_linked_accounts(linked.then_some(true))
+            .set_owning_account(only.map(str::to_owned))
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| ReportError::Aws(aws.error("ListMetrics", e)))?;
+        let owners = resp.owning_accounts();
+        for (i, m) in resp.metrics().iter().enumerate() {
+            let dimensions = m.dimensions().iter().filter_map(|d| Some((d.name()?.to_owned(), d.value()?.to_owned()))).collect();
+            out.push((owners.get(i).cloned(), dimensions));
+        }
+        match resp.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(feature = "aws")]
 impl SdkMetrics<'_> {
     /// (owning account, model) of every `AWS/Bedrock` `Invocations` metric, all pages. With
     /// `linked`, the linked accounts' too (a monitoring account), narrowed to `only`; the owner
     /// is `None` where CloudWatch names none (outside a monitoring account).
     async fn invocation_metrics(&self, linked: bool, only: Option<&str>) -> Result<Vec<(Option<String>, String)>, ReportError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let resp = self
-                .client
-                .list_metrics()
-                .namespace("AWS/Bedrock")
-                .metric_name("Invocations")
-                .set_include_linked_accounts(linked.then_some(true))
-                .set_owning_account(only.map(str::to_owned))
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| ReportError::Aws(self.aws.error("ListMetrics", e)))?;
-            let owners = resp.owning_accounts();
-            for (i, m) in resp.metrics().iter().enumerate() {
-                for d in m.dimensions() {
-                    if let (Some("ModelId"), Some(v)) = (d.name(), d.value()) {
-                        out.push((owners.get(i).cloned(), v.to_owned()));
-                    }
-                }
-            }
-            match resp.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let series = list_series(self.aws, &self.client, "AWS/Bedrock", "Invocations", linked, only).await?;
+        Ok(series
+            .into_iter()
+            .flat_map(|(owner, dimensions)| dimensions.into_iter().filter(|(name, _)| name == "ModelId").map(move |(_, model)| (owner.clone(), model)))
+            .collect())
     }
 }
 
