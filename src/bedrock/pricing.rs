@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::inference_profile;
 pub use super::log_usage::Usage;
+use super::log_usage;
 use super::service_tier::{split_tier_suffix, ServiceTier, TierMultipliers};
 
 pub const TABLE_DATE: jiff::civil::Date = jiff::civil::date(2026, 11, 22);
@@ -399,9 +400,11 @@ impl<'a> PriceTable<'a> {
         PricedIds { priced, contains }
     }
 
-    /// A Logs Insights expression for the estimated cost in USD of one invocation record.
-    /// Cache tokens are charged at the input price plus a per-model difference, so only models
-    /// with their own cache prices add terms.
+    /// A Logs Insights expression for the estimated cost in USD of one invocation record, read
+    /// after [`log_usage::insights_commands`] (its tier and 1-hour-write fields). Cache tokens are
+    /// charged at the input price plus a per-model difference, so only models with their own
+    /// cache prices add terms; 1-hour writes, counted in the record's one cache-write count too,
+    /// add their difference to the 5-minute price; the tier multiplies the whole.
     pub fn insights_cost_expression(&self, models: &[&str], region: &str) -> String {
         let field = |k: TokenKind| format!("coalesce({}, 0)", k.log_field());
         let ids = self.priced_ids(models, region);
@@ -409,6 +412,7 @@ impl<'a> PriceTable<'a> {
         let output = ids.value_expression(|p| p.output);
         let read_extra = ids.value_expression(|p| p.cache_read() - p.input);
         let write_extra = ids.value_expression(|p| p.cache_write() - p.input);
+        let hour_extra = ids.value_expression(|p| p.cache_write_1h() - p.cache_write());
         let mut terms = vec![
             format!("({} + {} + {}) * ({input})", field(TokenKind::Input), field(TokenKind::CacheRead), field(TokenKind::CacheWrite)),
             format!("{} * ({output})", field(TokenKind::Output)),
@@ -419,7 +423,28 @@ impl<'a> PriceTable<'a> {
         if write_extra != "0" {
             terms.push(format!("{} * ({write_extra})", field(TokenKind::CacheWrite)));
         }
-        format!("({}) / 1000", terms.join(" + "))
+        if hour_extra != "0" {
+            terms.push(format!("{} * ({hour_extra})", log_usage::INSIGHTS_HOUR_WRITES_FIELD));
+        }
+        format!("({}) / 1000{}", terms.join(" + "), self.insights_tier_factor())
+    }
+
+    /// ` * (1 - 0.5 * strcontains(service_tier, "flex") + ...)`: the tier's multiplier on the
+    /// Standard price, one term per tier that differs from Standard; empty when none does.
+    fn insights_tier_factor(&self) -> String {
+        let mut factor = String::from("1");
+        for tier in [ServiceTier::Flex, ServiceTier::Priority, ServiceTier::Reserved] {
+            let d = self.tiers.of(tier) - 1.0;
+            if d.abs() > 1e-15 {
+                let sign = if d < 0.0 { '-' } else { '+' };
+                factor.push_str(&format!(" {sign} {} * strcontains({}, \"{}\")", format_price(d.abs()), log_usage::INSIGHTS_TIER_FIELD, tier.as_str()));
+            }
+        }
+        if factor == "1" {
+            String::new()
+        } else {
+            format!(" * ({factor})")
+        }
     }
 }
 
@@ -680,6 +705,25 @@ pub(crate) mod cost_expression_tests {
     }
 
     #[test]
+    fn cost_expression_prices_every_tier_and_both_cache_lifetimes() {
+        let t = PriceTable::built_in();
+        let models: Vec<&str> = t.model_ids().collect();
+        let expr = t.insights_cost_expression(&models, "us-east-1");
+        let tokens = Tokens { input: 1234, output: 567, cache_read: 8901, cache_write: 234, cache_write_1h: 4321 };
+        for m in &models {
+            for tier in ServiceTier::ALL {
+                let logged = if tier == ServiceTier::Standard { "default" } else { tier.as_str() };
+                let want = t.price_on(m, "us-east-1", tier).unwrap().cost(&tokens);
+                let got = evaluate_cost_on(&expr, m, logged, &tokens);
+                assert!((got - want).abs() < 1e-9, "{m} on {tier:?}: {got} != {want}");
+            }
+        }
+        // Multipliers of 1 add no tier terms.
+        let flat = TierMultipliers { flex: 1.0, priority: 1.0, reserved: 1.0, ..TierMultipliers::default() };
+        assert!(!t.clone().with_tiers(flat).insights_cost_expression(&models, "us-east-1").contains("service_tier"));
+    }
+
+    #[test]
     fn cost_expression_prices_a_mapped_application_profile_as_its_model() {
         let profiles: BTreeMap<String, String> =
             [("arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6".to_owned(), "amazon.nova-pro-v1:0".to_owned())].into();
@@ -710,28 +754,40 @@ pub(crate) mod cost_expression_tests {
         assert_eq!(titan.cache_write_1h(), titan.cache_write());
     }
 
-    /// A tiny evaluator for the generated grammar: numbers, `+`, `*`, `/`, parentheses,
-    /// `coalesce(field, 0)` and `strcontains(modelId, "id")`.
-    fn evaluate_cost(expr: &str, model_id: &str, t: &Tokens) -> f64 {
+    /// A tiny evaluator for the generated grammar: numbers, `+`, `-`, `*`, `/`, parentheses,
+    /// `coalesce(field, 0)`, the 1-hour-write field, `strcontains(modelId, "id")` and
+    /// `strcontains(service_tier, "tier")`, for a record of `model_id` on `tier` (the value
+    /// [`log_usage::insights_commands`] sets) whose 5-minute and 1-hour writes are `t`'s.
+    pub(crate) fn evaluate_cost_on(expr: &str, model_id: &str, tier: &str, t: &Tokens) -> f64 {
         let mut s = expr.to_owned();
         for (field, v) in [
             ("coalesce(input.inputTokenCount, 0)", t.input),
             ("coalesce(output.outputTokenCount, 0)", t.output),
             ("coalesce(input.cacheReadInputTokenCount, 0)", t.cache_read),
-            ("coalesce(input.cacheWriteInputTokenCount, 0)", t.cache_write),
+            // The record's one count holds writes of both lifetimes.
+            ("coalesce(input.cacheWriteInputTokenCount, 0)", t.cache_write + t.cache_write_1h),
+            (log_usage::INSIGHTS_HOUR_WRITES_FIELD, t.cache_write_1h),
         ] {
             s = s.replace(field, &v.to_string());
         }
-        while let Some(start) = s.find("strcontains(modelId, \"") {
-            let rest = &s[start + 22..];
-            let end = rest.find("\")").unwrap();
-            let id = &rest[..end];
-            let v = if model_id.contains(id) { "1" } else { "0" };
-            s = format!("{}{}{}", &s[..start], v, &rest[end + 2..]);
+        for (field, value) in [("modelId", model_id), (log_usage::INSIGHTS_TIER_FIELD, tier)] {
+            let call = format!("strcontains({field}, \"");
+            while let Some(start) = s.find(&call) {
+                let rest = &s[start + call.len()..];
+                let end = rest.find("\")").unwrap();
+                let v = if value.contains(&rest[..end]) { "1" } else { "0" };
+                s = format!("{}{}{}", &s[..start], v, &rest[end + 2..]);
+            }
         }
         let tokens: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
         let mut pos = 0;
-        parse_sum(&tokens, &mut pos)
+        let v = parse_sum(&tokens, &mut pos);
+        assert_eq!(pos, tokens.len(), "unparsed rest: {}", tokens[pos..].iter().collect::<String>());
+        v
+    }
+
+    fn evaluate_cost(expr: &str, model_id: &str, t: &Tokens) -> f64 {
+        evaluate_cost_on(expr, model_id, "default", t)
     }
 
     /// Sums and products of numbers and parentheses (also used by the invocation-rate tests).

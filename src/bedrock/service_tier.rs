@@ -56,14 +56,24 @@ impl ServiceTier {
 }
 
 /// A CloudWatch `ModelId` of a Priority or Flex call (`<model>+flex`) split into the model and
-/// its tier; any other id is returned whole with no tier.
+/// its tier; any other id is returned whole with no tier. `+reserved` is not CloudWatch's but
+/// [`with_tier_suffix`]'s, for reserved calls read from the invocation logs.
 pub fn split_tier_suffix(model_id: &str) -> (&str, Option<ServiceTier>) {
-    for tier in [ServiceTier::Flex, ServiceTier::Priority] {
+    for tier in [ServiceTier::Flex, ServiceTier::Priority, ServiceTier::Reserved] {
         if let Some(m) = model_id.strip_suffix(tier.as_str()).and_then(|m| m.strip_suffix('+')) {
             return (m, Some(tier));
         }
     }
     (model_id, None)
+}
+
+/// `model` keyed by its tier the way CloudWatch names Flex and Priority series (`<model>+flex`),
+/// so that sums of log rows price through the same [`split_tier_suffix`]; Standard keeps the id.
+pub fn with_tier_suffix(model: &str, tier: ServiceTier) -> String {
+    match tier {
+        ServiceTier::Standard => model.to_owned(),
+        other => format!("{model}+{}", other.as_str()),
+    }
 }
 
 /// `pricing.service_tiers`: multipliers on the Standard price. A value left out keeps its default;
@@ -147,6 +157,10 @@ mod tests {
         assert_eq!(split_tier_suffix("amazon.nova-pro-v1:0+priority"), ("amazon.nova-pro-v1:0", Some(ServiceTier::Priority)));
         assert_eq!(split_tier_suffix("amazon.nova-pro-v1:0"), ("amazon.nova-pro-v1:0", None));
         assert_eq!(split_tier_suffix("vendor.flex"), ("vendor.flex", None), "only a +tier suffix is a tier");
+        for tier in ServiceTier::ALL {
+            let keyed = with_tier_suffix("amazon.nova-pro-v1:0", tier);
+            assert_eq!(split_tier_suffix(&keyed), ("amazon.nova-pro-v1:0", (tier != ServiceTier::Standard).then_some(tier)));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! user.
 
 use crate::bedrock::identity;
+use crate::bedrock::log_usage::{self, INSIGHTS_HOUR_WRITES_FIELD as HOUR, INSIGHTS_TIER_FIELD as TIER};
 use crate::bedrock::pricing::TokenKind;
 use crate::cfn::{CfnError, ResourceRef, Template};
 use crate::cloudwatch::{Aggregate, InsightRule};
@@ -87,7 +88,15 @@ pub fn per_user_report_query(config: &Config, region: &str) -> Result<String, us
     Ok(q)
 }
 
-const TOKEN_SUMS: &str = "count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens";
+/// `cache_write_tokens` counts writes of both lifetimes (the record's one count);
+/// `cache_write_1h_tokens` the 1-hour ones among them.
+const TOKEN_SUMS: &str = "count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(input.cacheReadInputTokenCount) as cache_read_tokens, sum(input.cacheWriteInputTokenCount) as cache_write_tokens, sum(cache_write_1h) as cache_write_1h_tokens";
+
+/// The record's tier and 1-hour writes ([`log_usage::insights_commands`]), then `fields` with
+/// `rest`: every query that prices or groups by tier starts so.
+pub fn usage_fields(rest: &str) -> String {
+    format!("{}\n| fields {rest}", log_usage::insights_commands())
+}
 
 /// The saved queries: (logical id, name, query text).
 pub fn queries(config: &Config, region: &str) -> Vec<(&'static str, String, String)> {
@@ -101,9 +110,10 @@ pub fn queries_pricing_with(config: &Config, region: &str, cost: &str) -> Vec<(&
     let folder = format!("bedrock-watch/{}", config.stack_name_for(region));
     let (per_user, priced) = within_query_limit(
         format!(
-            "fields @timestamp, modelId, {cost} as cost_usd\n| {who}\n| stats {TOKEN_SUMS}, sum(cost_usd) as estimated_cost_usd by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, estimated_cost_usd desc"
+            "{}\n| {who}\n| stats {TOKEN_SUMS}, sum(cost_usd) as estimated_cost_usd by principal, modelId, {TIER}, datefloor(@timestamp, 1d) as day\n| sort day desc, estimated_cost_usd desc",
+            usage_fields(&format!("@timestamp, modelId, {TIER}, {HOUR}, {cost} as cost_usd"))
         ),
-        || format!("fields @timestamp, modelId\n| {who}\n| stats {TOKEN_SUMS} by principal, modelId, datefloor(@timestamp, 1d) as day\n| sort day desc, input_tokens desc"),
+        || format!("{}\n| {who}\n| stats {TOKEN_SUMS} by principal, modelId, {TIER}, datefloor(@timestamp, 1d) as day\n| sort day desc, input_tokens desc", usage_fields(&format!("@timestamp, modelId, {TIER}, {HOUR}"))),
     );
     let per_user_name = if priced { "Tokens and estimated cost per user, model and day" } else { "Tokens per user, model and day (priced by bedrock-watch report)" };
     let mut q = vec![
@@ -126,7 +136,8 @@ pub fn queries_pricing_with(config: &Config, region: &str, cost: &str) -> Vec<(&
         let fields = keys.iter().map(|k| format!("requestMetadata.{k}")).collect::<Vec<_>>().join(", ");
         let (text, priced) = within_query_limit(
             format!(
-                "fields @timestamp, {cost} as cost_usd\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(cost_usd) as estimated_cost_usd by {fields}\n| sort estimated_cost_usd desc"
+                "{}\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens, sum(cost_usd) as estimated_cost_usd by {fields}\n| sort estimated_cost_usd desc",
+                usage_fields(&format!("@timestamp, {cost} as cost_usd"))
             ),
             || format!("fields @timestamp\n| stats count(*) as calls, sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as output_tokens by {fields}\n| sort input_tokens desc"),
         );

@@ -94,8 +94,11 @@ pub fn dashboard(config: &Config, log_group: &Value, primary_cost: &str) -> Dash
             let who = crate::bedrock::identity::insights_commands(config.attribution.sessions_are_people);
             let (query, priced) = super::attribution::within_query_limit(
                 format!(
-                    "fields {} as cost_usd\n| {who}\n| stats sum(cost_usd) as estimated_cost_usd, count(*) as calls by principal\n| sort estimated_cost_usd desc\n| limit 20",
-                    if region == primary { primary_cost.to_owned() } else { super::attribution::cost_expression(config, region) }
+                    "{}\n| {who}\n| stats sum(cost_usd) as estimated_cost_usd, count(*) as calls by principal\n| sort estimated_cost_usd desc\n| limit 20",
+                    super::attribution::usage_fields(&format!(
+                        "{} as cost_usd",
+                        if region == primary { primary_cost.to_owned() } else { super::attribution::cost_expression(config, region) }
+                    ))
                 ),
                 || format!("fields coalesce(input.inputTokenCount, 0) + coalesce(output.outputTokenCount, 0) as tokens\n| {who}\n| stats sum(tokens) as total_tokens, count(*) as calls by principal\n| sort total_tokens desc\n| limit 20"),
             );

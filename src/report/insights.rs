@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::bedrock::log_usage::INSIGHTS_TIER_FIELD;
 use crate::bedrock::pricing::{PriceTable, Tokens};
+use crate::bedrock::service_tier::{split_tier_suffix, with_tier_suffix, ServiceTier};
 use crate::config::Config;
 use crate::monitoring::attribution;
 
@@ -117,14 +119,20 @@ pub struct UserFigures {
     pub truncated: bool,
     /// Rows without a `principal` field (not produced by this query's `stats`).
     pub ignored_rows: usize,
+    /// Calls per tier as the logs name it (Standard: no tier logged).
+    pub tier_calls: BTreeMap<ServiceTier, u64>,
 }
 
-/// Calls and tokens per principal, then per model id as logged.
+/// Calls and tokens per principal, then per model id as logged with the tier that served the
+/// calls as a suffix ([`with_tier_suffix`]: `<model>+flex`; Standard calls keep the bare id), so
+/// [`PriceTable::price`] prices each on its tier.
 pub type PrincipalModelSums = BTreeMap<String, BTreeMap<String, (u64, Tokens)>>;
 
-/// Sums the query rows per principal and model (the days added up); the second value counts
-/// rows without a `principal` field. Shared by [`parse`] and `report --reconcile`, so both
-/// read the logs the same way.
+/// Sums the query rows per principal, model and tier (the days added up); the second value
+/// counts rows without a `principal` field. Shared by [`parse`] and `report --reconcile`, so
+/// both read the logs the same way. `cache_write_tokens` is every write and
+/// `cache_write_1h_tokens` the 1-hour ones among them; a row without the tier column (a query
+/// saved by an older version) is Standard.
 pub fn sum_by_principal_and_model(rows: &[Vec<(String, String)>]) -> (PrincipalModelSums, usize) {
     let mut per = PrincipalModelSums::new();
     let mut ignored_rows = 0;
@@ -135,13 +143,16 @@ pub fn sum_by_principal_and_model(rows: &[Vec<(String, String)>]) -> (PrincipalM
             continue;
         };
         let num = |k: &str| get(k).and_then(|v| v.parse::<f64>().ok()).map_or(0, |v| v.max(0.0).round() as u64);
-        let model = get("modelId").unwrap_or("unknown").to_owned();
+        let tier = get(INSIGHTS_TIER_FIELD).and_then(ServiceTier::parse).unwrap_or_default();
+        let model = with_tier_suffix(get("modelId").unwrap_or("unknown"), tier);
         let e = per.entry(principal.to_owned()).or_default().entry(model).or_default();
+        let (writes, hour) = (num("cache_write_tokens"), num("cache_write_1h_tokens"));
         e.0 += num("calls");
         e.1.input += num("input_tokens");
         e.1.output += num("output_tokens");
         e.1.cache_read += num("cache_read_tokens");
-        e.1.cache_write += num("cache_write_tokens");
+        e.1.cache_write += writes.saturating_sub(hour);
+        e.1.cache_write_1h += hour;
     }
     (per, ignored_rows)
 }
@@ -150,6 +161,7 @@ pub fn sum_by_principal_and_model(rows: &[Vec<(String, String)>]) -> (PrincipalM
 /// then tokens, then name.
 pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) -> UserFigures {
     let (per, ignored_rows) = sum_by_principal_and_model(rows);
+    let mut tier_calls = BTreeMap::new();
     let mut users: Vec<UserRow> = per
         .into_iter()
         .map(|(principal, models)| {
@@ -159,10 +171,13 @@ pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) 
                 u.input_tokens += t.input;
                 u.output_tokens += t.output;
                 u.cache_read_tokens += t.cache_read;
-                u.cache_write_tokens += t.cache_write;
+                u.cache_write_tokens += t.cache_write + t.cache_write_1h;
+                let (bare, tier) = split_tier_suffix(&model);
+                *tier_calls.entry(tier.unwrap_or_default()).or_insert(0) += calls;
                 match prices.price(&model, region) {
                     Some(p) => u.estimated_cost_usd += p.cost(&t),
-                    None => u.unpriced_models.push(model),
+                    None if !u.unpriced_models.iter().any(|m| m == bare) => u.unpriced_models.push(bare.to_owned()),
+                    None => {}
                 }
             }
             u
@@ -174,7 +189,7 @@ pub fn parse(rows: &[Vec<(String, String)>], prices: &PriceTable, region: &str) 
             .then((b.input_tokens + b.output_tokens).cmp(&(a.input_tokens + a.output_tokens)))
             .then(a.principal.cmp(&b.principal))
     });
-    UserFigures { rows: users, truncated: rows.len() >= MAX_ROWS, ignored_rows }
+    UserFigures { rows: users, truncated: rows.len() >= MAX_ROWS, ignored_rows, tier_calls }
 }
 
 /// The AWS SDK's CloudWatch Logs client.
@@ -279,6 +294,39 @@ mod tests {
     }
 
     #[test]
+    fn each_tier_and_cache_lifetime_is_priced_as_the_logs_name_it() {
+        let t = PriceTable::built_in();
+        let with = |mut r: Vec<(String, String)>, extra: &[(&str, &str)]| {
+            r.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            r
+        };
+        let nova = "amazon.nova-pro-v1:0";
+        let haiku = "anthropic.claude-haiku-4-5-20251001-v1:0";
+        let rows = vec![
+            // Nova Pro ($0.0008 in, $0.0032 out): Flex × 0.5, Priority × 1.75, `default` is Standard.
+            with(row("ana", nova, 2, 10_000, 1_000, 0, 0), &[("service_tier", "flex")]),
+            with(row("ana", nova, 1, 10_000, 1_000, 0, 0), &[("service_tier", "priority")]),
+            with(row("ana", nova, 1, 10_000, 1_000, 0, 0), &[("service_tier", "default")]),
+            // Haiku 4.5 ($0.001 in; 5-minute writes $0.00125, 1-hour $0.002): 3,000 writes, 2,000 of them 1-hour.
+            with(row("ben", haiku, 1, 0, 0, 0, 3_000), &[("service_tier", "default"), ("cache_write_1h_tokens", "2000")]),
+        ];
+        let f = parse(&rows, &t, "us-east-1");
+        let ana = f.rows.iter().find(|u| u.principal == "ana").unwrap();
+        // Standard 10,000 × 0.0008 + 1,000 × 0.0032 = 0.0112 per row: × (0.5 + 1.75 + 1).
+        assert!((ana.estimated_cost_usd - 0.0112 * 3.25).abs() < 1e-12, "{}", ana.estimated_cost_usd);
+        assert_eq!(ana.calls, 4);
+        let ben = f.rows.iter().find(|u| u.principal == "ben").unwrap();
+        assert!((ben.estimated_cost_usd - (1_000.0 * 0.00125 + 2_000.0 * 0.002) / 1000.0).abs() < 1e-12, "{}", ben.estimated_cost_usd);
+        assert_eq!(ben.cache_write_tokens, 3_000, "the user's writes are both lifetimes");
+        assert_eq!(f.tier_calls.get(&ServiceTier::Flex), Some(&2));
+        assert_eq!(f.tier_calls.get(&ServiceTier::Priority), Some(&1));
+        assert_eq!(f.tier_calls.get(&ServiceTier::Standard), Some(&2));
+        let (sums, _) = sum_by_principal_and_model(&rows);
+        assert_eq!(sums["ana"].keys().collect::<Vec<_>>(), vec![nova, "amazon.nova-pro-v1:0+flex", "amazon.nova-pro-v1:0+priority"]);
+        assert_eq!((sums["ben"][haiku].1.cache_write, sums["ben"][haiku].1.cache_write_1h), (1_000, 2_000));
+    }
+
+    #[test]
     fn ten_thousand_rows_are_reported_as_truncated() {
         let rows: Vec<_> = (0..MAX_ROWS).map(|i| row(&format!("u{i}"), "amazon.nova-micro-v1:0", 1, 1, 1, 0, 0)).collect();
         let f = parse(&rows, &PriceTable::built_in(), "us-east-1");
@@ -292,7 +340,8 @@ mod tests {
         let c = Config::default();
         let q = user_query(&c, "us-east-1").unwrap();
         assert!(q.contains("as principal"), "{q}");
-        assert!(q.contains("by principal, modelId"));
+        assert!(q.contains("by principal, modelId, service_tier"), "{q}");
+        assert!(q.starts_with(&crate::bedrock::log_usage::insights_commands()), "tier and 1-hour writes are read first: {q}");
         assert!(q.ends_with("| limit 10000"));
         assert!(q.len() <= attribution::MAX_QUERY_LENGTH);
         for f in crate::bedrock::log_schema::dotted_references(&q) {

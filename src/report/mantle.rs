@@ -59,6 +59,21 @@ pub async fn read<A: MantleApi>(api: &A, start: i64, end: i64) -> Result<BTreeMa
     Ok(sums)
 }
 
+/// The models of the model-level series among ListMetrics' dimension sets, sorted: the project
+/// and project+model series would count the same tokens twice.
+pub fn model_level(dimension_sets: impl IntoIterator<Item = Vec<(String, String)>>) -> Vec<String> {
+    let mut models: Vec<String> = dimension_sets
+        .into_iter()
+        .filter_map(|dimensions| match <[(String, String); 1]>::try_from(dimensions) {
+            Ok([(name, model)]) if name == MODEL_DIMENSION => Some(model),
+            _ => None,
+        })
+        .collect();
+    models.sort();
+    models.dedup();
+    models
+}
+
 fn count(v: f64) -> u64 {
     v.max(0.0).round() as u64
 }
@@ -103,17 +118,7 @@ pub struct SdkMantle<'a> {
 impl MantleApi for SdkMantle<'_> {
     async fn list_models(&self) -> Result<Vec<String>, ReportError> {
         let series = super::metrics::list_series(self.aws, &self.client, NAMESPACE, TOTAL_INPUT_TOKENS, false, None).await?;
-        // The model level only: the project and project+model series would count twice.
-        let mut models: Vec<String> = series
-            .into_iter()
-            .filter_map(|(_, dimensions)| match <[(String, String); 1]>::try_from(dimensions) {
-                Ok([(name, model)]) if name == MODEL_DIMENSION => Some(model),
-                _ => None,
-            })
-            .collect();
-        models.sort();
-        models.dedup();
-        Ok(models)
+        Ok(model_level(series.into_iter().map(|(_, dimensions)| dimensions)))
     }
 
     async fn sums(&self, models: &[String], start: i64, end: i64) -> Result<BTreeMap<String, Figures>, ReportError> {

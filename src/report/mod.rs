@@ -149,18 +149,24 @@ pub async fn generate(aws: &Aws, config: &Config, req: &Request, progress: &mut 
     report.notes.extend(mapping_note);
     report.notes.append(&mut profile_notes);
     report.notes.extend(fetched.messages.into_iter().map(|m| format!("CloudWatch: {m}")));
-    match mantle_usage {
-        Ok(by_model) => report.mantle = mantle::section(&by_model, &prices, &aws.region),
-        // Mantle usage is a part of the report; the runtime figures still stand without it.
+    add_mantle(&mut report, mantle_usage.map_err(|e| e.to_string()), &prices, &aws.region);
+    if report.totals.invocations == 0 && report.users.rows.is_empty() && report.mantle.is_none() {
+        return Err(ReportError::NoData { region: aws.region.clone(), start: report.period.start, end: report.period.end });
+    }
+    Ok(report)
+}
+
+/// The Mantle section of `report` (and of the scheduled report, which mirrors this), or the
+/// note saying why it could not be read: Mantle usage is a part of the report, and the runtime
+/// figures still stand without it.
+pub fn add_mantle(report: &mut Report, mantle: Result<BTreeMap<String, mantle::Figures>, String>, prices: &PriceTable, region: &str) {
+    match mantle {
+        Ok(by_model) => report.mantle = mantle::section(&by_model, prices, region),
         Err(e) => report.notes.push(format!("bedrock-mantle usage unavailable: {e}")),
     }
     if let Some(m) = report.mantle.as_ref().filter(|m| !m.unpriced_models.is_empty()) {
         report.notes.push(format!("no price for the bedrock-mantle model(s) {}: their tokens are not in the unattributed cost", m.unpriced_models.join(", ")));
     }
-    if report.totals.invocations == 0 && report.users.rows.is_empty() && report.mantle.is_none() {
-        return Err(ReportError::NoData { region: aws.region.clone(), start: report.period.start, end: report.period.end });
-    }
-    Ok(report)
 }
 
 fn count(v: f64) -> u64 {
@@ -252,6 +258,7 @@ pub fn assemble(
     }
     let users = match users {
         Ok(u) => {
+            notes.extend(untiered_calls_note(figures, &u));
             if u.truncated {
                 notes.push(format!("Logs Insights returned its maximum of {} rows: some users may be missing; shorten the period", insights::MAX_ROWS));
             }
@@ -287,6 +294,36 @@ pub fn assemble(
         account: None,
         accounts: Vec::new(),
     }
+}
+
+/// Flex and Priority calls the metrics count (`<model>+flex` series) but the invocation logs do
+/// not name a tier for: InvokeModel sends the tier in a request header the record does not
+/// keep, and a record without bodies keeps neither. The per-user figures price those calls at
+/// Standard; the per-model figures, from the metrics, do not. `None` when the logs account for
+/// every such call, or returned too many rows to tell.
+fn untiered_calls_note(figures: &BTreeMap<String, ModelFigures>, users: &insights::UserFigures) -> Option<String> {
+    use crate::bedrock::service_tier::{split_tier_suffix, ServiceTier};
+    if users.truncated {
+        return None;
+    }
+    let missing: Vec<String> = [ServiceTier::Flex, ServiceTier::Priority]
+        .into_iter()
+        .filter_map(|tier| {
+            let metered: u64 = figures.iter().filter(|(id, _)| split_tier_suffix(id).1 == Some(tier)).map(|(_, f)| count(f.total(Measure::Invocations))).sum();
+            let logged = users.tier_calls.get(&tier).copied().unwrap_or(0);
+            let name = match tier {
+                ServiceTier::Flex => "Flex",
+                _ => "Priority",
+            };
+            (metered > logged).then(|| format!("{} {name}", metered - logged))
+        })
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{} call(s) in the AWS/Bedrock metrics have no service tier in the invocation logs (InvokeModel sends the tier in a header the logs do not keep): the per-user costs price them at Standard, the per-model costs at their tier",
+            missing.join(" and ")
+        )
+    })
 }
 
 #[cfg(test)]

@@ -60,7 +60,21 @@ fn the_scheduled_report_fixture_is_what_rust_computes() {
     let prices = config.pricing.table();
     let users = insights::parse(&rows, &prices, &region);
     let req = Request { period, top_users: schedule.top_users, now: p["now"].as_i64().unwrap() };
-    let report = assemble(&region, &config.stack_name_for(&region), Some(config.logging.log_group_name.clone()), &req, &figures, Ok(users), &prices);
+    let mut report = assemble(&region, &config.stack_name_for(&region), Some(config.logging.log_group_name.clone()), &req, &figures, Ok(users), &prices);
+    // bedrock-mantle: the model-level series ListMetrics named, their recorded sums, and what
+    // `mantle::read` keeps (models with usage).
+    let dimension_sets = f["mantle_list_metrics"].as_array().unwrap().iter().map(|set| {
+        set.as_array().unwrap().iter().map(|d| (d[0].as_str().unwrap().to_owned(), d[1].as_str().unwrap().to_owned())).collect::<Vec<_>>()
+    });
+    let mut mantle_usage = BTreeMap::new();
+    for model in mantle::model_level(dimension_sets) {
+        let sum = |metric: &str| f["mantle_sums"][&model][metric].as_array().map_or(0.0, |v| v.iter().map(|x| x.as_f64().unwrap()).sum());
+        let figures = mantle::Figures { inferences: sum(mantle::INFERENCES), input_tokens: sum(mantle::TOTAL_INPUT_TOKENS), output_tokens: sum(mantle::TOTAL_OUTPUT_TOKENS) };
+        if figures != mantle::Figures::default() {
+            mantle_usage.insert(model, figures);
+        }
+    }
+    add_mantle(&mut report, Ok(mantle_usage), &prices, &region);
 
     let queries_json: Vec<Value> = queries
         .iter()
@@ -89,4 +103,14 @@ fn the_scheduled_report_fixture_is_what_rust_computes() {
     assert!(report.notes.iter().any(|n| n.contains("1 Logs Insights result row(s) had no `principal`")), "{:?}", report.notes);
     assert_eq!(report.performance.p99_latency_ms, Some(4000.0));
     assert_eq!(settings["prices"]["anthropic.claude-3-5-haiku-20241022-v1:0"]["input"], json!(0.0008 * 0.9));
+    // Tiers and cache lifetimes: ops-admin's 2 Flex calls (of the 5 the metrics count) and
+    // jane's 2,000 1-hour writes are priced as logged; the other 3 Flex calls are noted.
+    assert!(report.notes.iter().any(|n| n.starts_with("3 Flex call(s) in the AWS/Bedrock metrics have no service tier")), "{:?}", report.notes);
+    let jane = &report.users.rows[0];
+    assert_eq!((jane.principal.as_str(), jane.cache_write_tokens), ("jane.doe@example.com", 3_000));
+    // Mantle: only the model-level series, the idle model dropped, the unknown one unpriced.
+    let m = report.mantle.as_ref().expect("the fixture has Mantle usage");
+    assert_eq!(m.models.iter().map(|r| r.model.as_str()).collect::<Vec<_>>(), ["anthropic.claude-haiku-4-5-20251001-v1:0", "openai.gpt-oss-120b"]);
+    assert_eq!((m.inferences, m.input_tokens, m.unpriced_models.clone()), (9, 61_500, vec!["openai.gpt-oss-120b".to_owned()]));
+    assert_eq!(settings["mantle_unattributed_because"], mantle::UNATTRIBUTED_BECAUSE);
 }

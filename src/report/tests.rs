@@ -5,6 +5,7 @@ use super::insights::UserFigures;
 use super::metrics::{Measure, ModelFigures};
 use super::model::UserRow;
 use super::*;
+use crate::bedrock::service_tier::ServiceTier;
 
 const HAIKU: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
 const SONNET: &str = "anthropic.claude-sonnet-4-20250514-v1:0";
@@ -47,6 +48,7 @@ pub fn fixture() -> Report {
         ],
         truncated: false,
         ignored_rows: 0,
+        tier_calls: BTreeMap::new(),
     };
     let req = Request { period: Period { start: DAY1, end: DAY1 + 2 * 86_400 }, top_users: 2, now: DAY1 + 2 * 86_400 + 300 };
     assemble("us-east-1", "bedrock-watch-us-east-1", Some("/aws/bedrock/modelinvocations".into()), &req, &figs, Ok(users), &PriceTable::built_in())
@@ -162,4 +164,25 @@ fn mantle_usage_is_its_own_unattributed_section_in_every_format() {
     let plain = render::render(&fixture(), render::Format::Json, render::By::Model);
     assert!(!plain.contains("mantle"), "{plain}");
     assert!(!render::render(&fixture(), render::Format::Table, render::By::Model).contains("Mantle"));
+}
+
+#[test]
+fn flex_and_priority_calls_the_logs_do_not_name_are_counted_in_a_note() {
+    let mut figs = BTreeMap::new();
+    let f = |n: f64| figures(&[("2026-11-18", &[(Measure::Invocations, n), (Measure::InputTokens, 100.0 * n)])], Some(1.0));
+    figs.insert(format!("{HAIKU}+flex"), f(5.0));
+    figs.insert(format!("{SONNET}+priority"), f(2.0));
+    figs.insert(SONNET.to_owned(), f(9.0));
+    let req = Request { period: Period { start: DAY1, end: DAY1 + 3600 }, top_users: 10, now: DAY1 + 3600 };
+    let users = |flex: u64, priority: u64, truncated: bool| {
+        Ok(UserFigures { tier_calls: [(ServiceTier::Flex, flex), (ServiceTier::Priority, priority)].into(), truncated, ..UserFigures::default() })
+    };
+    let note = |u| assemble("us-east-1", "s", None, &req, &figs, u, &PriceTable::built_in()).notes.into_iter().find(|n| n.contains("no service tier"));
+    // 5 Flex calls metered, 3 logged with their tier; both Priority calls logged.
+    let n = note(users(3, 2, false)).expect("a note");
+    assert!(n.starts_with("2 Flex call(s) in the AWS/Bedrock metrics"), "{n}");
+    assert!(!n.contains("Priority"), "{n}");
+    assert!(note(users(0, 0, false)).unwrap().starts_with("5 Flex and 2 Priority call(s)"));
+    assert_eq!(note(users(5, 2, false)), None, "every tiered call is in the logs");
+    assert_eq!(note(users(0, 0, true)), None, "a truncated result cannot tell");
 }

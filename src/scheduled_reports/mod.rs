@@ -52,6 +52,7 @@ pub fn settings(config: &Config, region: &str, s: &ReportSchedule) -> Result<Map
         .with("inference_profiles", crate::quotas::inference_profiles(config))
         .with("service_tiers", crate::quotas::service_tiers(config))
         .with("query", query)
+        .with("mantle_unattributed_because", crate::report::mantle::UNATTRIBUTED_BECAUSE)
         .with("ses_sender", sender)
         .with("ses_recipients", Value::list(recipients)))
 }

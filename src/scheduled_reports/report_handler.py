@@ -106,11 +106,20 @@ APP_PROFILE_MARKER = ":application-inference-profile/"
 
 def split_tier(model_id):
     """service_tier.rs `split_tier_suffix`: CloudWatch publishes Flex and Priority calls under
-    `<model>+flex` and `<model>+priority`."""
-    for tier in ("flex", "priority"):
+    `<model>+flex` and `<model>+priority`; `+reserved` keys reserved calls read from the logs."""
+    for tier in ("flex", "priority", "reserved"):
         if model_id.endswith("+" + tier):
             return model_id[: -len(tier) - 1], tier
     return model_id, None
+
+
+# service_tier.rs `ServiceTier::parse`: the logged `serviceTier.type` (`default` is Standard).
+TIERS = {"default": "standard", "standard": "standard", "flex": "flex", "priority": "priority", "reserved": "reserved"}
+
+
+def with_tier(model_id, tier):
+    """service_tier.rs `with_tier_suffix`: a log row's model keyed by the tier that served it."""
+    return model_id if tier == "standard" else f"{model_id}+{tier}"
 
 
 def price_for(model_id):
@@ -285,13 +294,18 @@ def parse_users(rows):
             ignored += 1
             continue
         models = per.setdefault(fields["principal"], {})
-        e = models.setdefault(fields.get("modelId", "unknown"), {"calls": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0})
+        tier = TIERS.get(str(fields.get("service_tier", "")).strip().lower(), "standard")
+        key = with_tier(fields.get("modelId", "unknown"), tier)
+        e = models.setdefault(key, {"calls": 0, "input": 0, "output": 0, "cache_read": 0, "cache_write": 0, "cache_write_1h": 0})
+        # cache_write_tokens is every write, cache_write_1h_tokens the 1-hour ones among them.
+        writes, hour = _num(fields.get("cache_write_tokens")), _num(fields.get("cache_write_1h_tokens"))
         e["calls"] += _num(fields.get("calls"))
         e["input"] += _num(fields.get("input_tokens"))
         e["output"] += _num(fields.get("output_tokens"))
         e["cache_read"] += _num(fields.get("cache_read_tokens"))
-        e["cache_write"] += _num(fields.get("cache_write_tokens"))
-    users = []
+        e["cache_write"] += max(writes - hour, 0)
+        e["cache_write_1h"] += hour
+    users, tier_calls = [], {}
     for principal in sorted(per):
         u = {"principal": principal, "calls": 0, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
              "cache_write_tokens": 0, "estimated_cost_usd": 0.0, "unpriced_models": []}
@@ -301,17 +315,126 @@ def parse_users(rows):
             u["input_tokens"] += t["input"]
             u["output_tokens"] += t["output"]
             u["cache_read_tokens"] += t["cache_read"]
-            u["cache_write_tokens"] += t["cache_write"]
+            u["cache_write_tokens"] += t["cache_write"] + t["cache_write_1h"]
+            bare, tier = split_tier(model)
+            tier_calls[tier or "standard"] = tier_calls.get(tier or "standard", 0) + t["calls"]
             p = price_for(model)
             if p is None:
-                u["unpriced_models"].append(model)
+                if bare not in u["unpriced_models"]:
+                    u["unpriced_models"].append(bare)
             else:
                 u["estimated_cost_usd"] += cost(p, t)
         users.append(u)
     users.sort(key=lambda u: u["principal"])
     users.sort(key=lambda u: u["input_tokens"] + u["output_tokens"], reverse=True)
     users.sort(key=lambda u: u["estimated_cost_usd"], reverse=True)
-    return {"rows": users, "truncated": len(rows) >= MAX_ROWS, "ignored_rows": ignored}
+    return {"rows": users, "truncated": len(rows) >= MAX_ROWS, "ignored_rows": ignored, "tier_calls": tier_calls}
+
+
+def untiered_calls_note(figures, users):
+    """report/mod.rs `untiered_calls_note`: Flex and Priority calls the metrics count but the
+    logs name no tier for (InvokeModel sends it in a header the logs do not keep)."""
+    if users["truncated"]:
+        return None
+    missing = []
+    for tier, name in (("flex", "Flex"), ("priority", "Priority")):
+        metered = sum(count(f["totals"].get("invocations", 0.0)) for m, f in figures.items() if split_tier(m)[1] == tier)
+        logged = users["tier_calls"].get(tier, 0)
+        if metered > logged:
+            missing.append(f"{metered - logged} {name}")
+    if not missing:
+        return None
+    return (f"{' and '.join(missing)} call(s) in the AWS/Bedrock metrics have no service tier in the invocation logs "
+            "(InvokeModel sends the tier in a header the logs do not keep): the per-user costs price them at Standard, "
+            "the per-model costs at their tier")
+
+
+# --- bedrock-mantle usage (src/report/mantle.rs) ------------------------------------------
+
+MANTLE_NAMESPACE = "AWS/BedrockMantle"
+MANTLE_MODEL_DIMENSION = "Model"
+MANTLE_READ = ("Inferences", "TotalInputTokens", "TotalOutputTokens")
+
+
+def list_mantle_models():
+    """Every `Model` with a model-level TotalInputTokens series: the project and project+model
+    series would count twice."""
+    models, token = set(), None
+    while True:
+        kwargs = {"Namespace": MANTLE_NAMESPACE, "MetricName": "TotalInputTokens"}
+        if token:
+            kwargs["NextToken"] = token
+        resp = client("cloudwatch").list_metrics(**kwargs)
+        for m in resp.get("Metrics", []):
+            dims = m.get("Dimensions", [])
+            if len(dims) == 1 and dims[0].get("Name") == MANTLE_MODEL_DIMENSION and "Value" in dims[0]:
+                models.add(dims[0]["Value"])
+        token = resp.get("NextToken")
+        if not token:
+            return sorted(models)
+
+
+def mantle_sums(models, start, end):
+    """Sums of MANTLE_READ per model over [start, end), the whole period as one datapoint."""
+    queries = [(f"k{i}", m, metric) for i, (m, metric) in enumerate((m, metric) for m in models for metric in MANTLE_READ)]
+    whole = ((max(end - start, 60) + 59) // 60) * 60
+    out = {}
+    for i in range(0, len(queries), MAX_QUERIES_PER_CALL):
+        batch, token = queries[i:i + MAX_QUERIES_PER_CALL], None
+        by_id = {q[0]: q for q in batch}
+        while True:
+            kwargs = {"MetricDataQueries": [{
+                "Id": qid, "ReturnData": True,
+                "MetricStat": {"Metric": {"Namespace": MANTLE_NAMESPACE, "MetricName": metric,
+                                          "Dimensions": [{"Name": MANTLE_MODEL_DIMENSION, "Value": model}]},
+                               "Period": whole, "Stat": "Sum"}} for qid, model, metric in batch],
+                "StartTime": datetime.fromtimestamp(start, UTC), "EndTime": datetime.fromtimestamp(end, UTC)}
+            if token:
+                kwargs["NextToken"] = token
+            resp = client("cloudwatch").get_metric_data(**kwargs)
+            for r in resp.get("MetricDataResults", []):
+                q = by_id.get(r.get("Id"))
+                if q is None:
+                    continue
+                f = out.setdefault(q[1], {"inferences": 0.0, "input_tokens": 0.0, "output_tokens": 0.0})
+                key = {"Inferences": "inferences", "TotalInputTokens": "input_tokens"}.get(q[2], "output_tokens")
+                f[key] += sum(r.get("Values", []))
+            token = resp.get("NextToken")
+            if not token:
+                break
+    return {m: f for m, f in out.items() if f["inferences"] > 0 or f["input_tokens"] > 0 or f["output_tokens"] > 0}
+
+
+def mantle_section(by_model):
+    """mantle.rs `section`: unattributed usage per model, priced where the model maps."""
+    if not by_model:
+        return None
+    rows = []
+    for model in sorted(by_model):
+        f = by_model[model]
+        tokens = {"input": count(f["input_tokens"]), "output": count(f["output_tokens"]), "cache_read": 0, "cache_write": 0}
+        price = price_for(model)
+        rows.append({"model": model, "inferences": count(f["inferences"]), "input_tokens": tokens["input"],
+                     "output_tokens": tokens["output"], "estimated_cost_usd": cost(price, tokens) if price is not None else None})
+    return {"unattributed_because": CONFIG["mantle_unattributed_because"],
+            "inferences": sum(r["inferences"] for r in rows), "input_tokens": sum(r["input_tokens"] for r in rows),
+            "output_tokens": sum(r["output_tokens"] for r in rows),
+            "estimated_cost_usd": sum(r["estimated_cost_usd"] for r in rows if r["estimated_cost_usd"] is not None),
+            "unpriced_models": [r["model"] for r in rows if r["estimated_cost_usd"] is None], "models": rows}
+
+
+def add_mantle(report, by_model):
+    """report/mod.rs `add_mantle`: the section, or a note when it could not be read."""
+    if isinstance(by_model, str):
+        report["notes"].append(f"bedrock-mantle usage unavailable: {by_model}")
+        return report
+    section = mantle_section(by_model)
+    if section is not None:
+        report["mantle"] = section
+        if section["unpriced_models"]:
+            report["notes"].append(f"no price for the bedrock-mantle model(s) {', '.join(section['unpriced_models'])}: "
+                                   "their tokens are not in the unattributed cost")
+    return report
 
 
 # --- the report (src/report/mod.rs `assemble`) --------------------------------------------
@@ -373,6 +496,9 @@ def assemble(start, end, at, figures, users, messages):
     if totals["invocations"] > 0 and all(m["p99_latency_ms"] is None for m in models):
         notes.append("CloudWatch returned no p99 latency for the period")
     if isinstance(users, dict):
+        untiered = untiered_calls_note(figures, users)
+        if untiered:
+            notes.append(untiered)
         if users["truncated"]:
             notes.append(f"Logs Insights returned its maximum of {MAX_ROWS} rows: some users may be missing; shorten the period")
         if users["ignored_rows"] > 0:
@@ -414,7 +540,12 @@ def build_report(start, end, at):
     except Exception as exc:  # per-user figures are a part; the metrics still stand
         LOG.warning("per-user query failed: %s", exc)
         users = f"per-user figures unavailable: {exc}"
-    return assemble(start, end, int(at), figures, users, messages)
+    try:
+        mantle = mantle_sums(list_mantle_models(), start, end)
+    except Exception as exc:  # Mantle usage is a part too; the runtime figures still stand
+        LOG.warning("bedrock-mantle usage failed: %s", exc)
+        mantle = str(exc)
+    return add_mantle(assemble(start, end, int(at), figures, users, messages), mantle)
 
 
 # --- the message --------------------------------------------------------------------------
@@ -437,7 +568,7 @@ def subject(report):
 
 
 def sections(report):
-    """(title, header, rows) per configured section: one source for the text and HTML parts."""
+    """(title, header, rows[, note]) per configured section: one source for the text and HTML parts."""
     t, p, u, pr = report["totals"], report["performance"], report["users"], report["projection"]
     out = []
     for name in CONFIG["include"]:
@@ -446,6 +577,16 @@ def sections(report):
                 ["Invocations", f"{t['invocations']:,}"], ["Input tokens", f"{t['input_tokens']:,}"],
                 ["Output tokens", f"{t['output_tokens']:,}"], ["Cache read tokens", f"{t['cache_read_tokens']:,}"],
                 ["Cache write tokens", f"{t['cache_write_tokens']:,}"], ["Estimated cost", usd(t["estimated_cost_usd"])]]))
+            m = report.get("mantle")
+            if m:
+                # render/mod.rs `mantle`: a row per model and the total, under the reason.
+                total_cost = usd(m["estimated_cost_usd"]) + (" + unpriced" if m["unpriced_models"] else "")
+                rows = [[r["model"], f"{r['inferences']:,}", f"{r['input_tokens']:,}", f"{r['output_tokens']:,}", usd(r["estimated_cost_usd"])]
+                        for r in m["models"]]
+                rows.append(["unattributed (Mantle) total", f"{m['inferences']:,}", f"{m['input_tokens']:,}", f"{m['output_tokens']:,}", total_cost])
+                out.append(("Unattributed (Mantle): the bedrock-mantle endpoint, by model",
+                            ["Model", "Inferences", "Input tokens", "Output tokens", "Est. cost"], rows,
+                            f"Not attributed to any user: {m['unattributed_because']}."))
         elif name == "top_users":
             title = f"Top users ({len(u['rows'])} of {u['total_users']})" if u["available"] else "Top users (unavailable)"
             out.append((title, ["User", "Calls", "Tokens", "Cost"], [
@@ -481,8 +622,8 @@ def render_text(report):
     lines = [title, period]
     if report["totals"]["invocations"] == 0:
         lines.append("No Bedrock invocations in this period.")
-    for name, header, rows in sections(report):
-        lines += ["", name]
+    for name, header, rows, *why in sections(report):
+        lines += ["", name] + [f"  {w}" for w in why]
         table = ([header] if any(header) else []) + rows
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         for r in table:
@@ -501,8 +642,9 @@ def render_html(report):
              f"<h2>{e(title)}</h2><p>{e(period)}</p>"]
     if report["totals"]["invocations"] == 0:
         parts.append("<p><strong>No Bedrock invocations in this period.</strong></p>")
-    for name, header, rows in sections(report):
-        parts.append(f"<h3>{e(name)}</h3><table style=\"border-collapse:collapse\" cellpadding=\"4\">")
+    for name, header, rows, *why in sections(report):
+        parts.append(f"<h3>{e(name)}</h3>" + "".join(f"<p>{e(w)}</p>" for w in why))
+        parts.append("<table style=\"border-collapse:collapse\" cellpadding=\"4\">")
         if any(header):
             parts.append("<tr>" + "".join(f"<th style=\"text-align:left;border-bottom:1px solid #999\">{e(h)}</th>" for h in header) + "</tr>")
         for r in rows:

@@ -41,12 +41,18 @@ class RecordedCloudWatch:
         self.page_size = page_size
 
     def list_metrics(self, **kw):
+        if kw.get("Namespace") == "AWS/BedrockMantle":
+            assert kw == {"Namespace": "AWS/BedrockMantle", "MetricName": "TotalInputTokens"}
+            return {"Metrics": [{"Namespace": "AWS/BedrockMantle", "MetricName": "TotalInputTokens",
+                                 "Dimensions": [{"Name": n, "Value": v} for n, v in dims]} for dims in FIXTURE["mantle_list_metrics"]]}
         assert kw == {"Namespace": "AWS/Bedrock", "MetricName": "Invocations"}
         return {"Metrics": [{"Namespace": "AWS/Bedrock", "MetricName": "Invocations",
                              "Dimensions": [{"Name": "ModelId", "Value": m}]} for m in FIXTURE["list_metrics"]]}
 
-    def get_metric_data(self, MetricDataQueries, StartTime, EndTime, ScanBy, NextToken=None):
+    def get_metric_data(self, MetricDataQueries, StartTime, EndTime, ScanBy=None, NextToken=None):
         assert len(MetricDataQueries) <= 500
+        if MetricDataQueries[0]["MetricStat"]["Metric"]["Namespace"] == "AWS/BedrockMantle":
+            return self.mantle_data(MetricDataQueries, StartTime, EndTime)
         assert (int(StartTime.timestamp()), int(EndTime.timestamp())) == (FIXTURE["period"]["start"], FIXTURE["period"]["end"])
         assert ScanBy == "TimestampAscending"
         self.calls.append((len(MetricDataQueries), NextToken))
@@ -66,6 +72,21 @@ class RecordedCloudWatch:
         if nxt < len(MetricDataQueries):
             out["NextToken"] = str(nxt)
         return out
+
+
+    def mantle_data(self, queries, start, end):
+        """The recorded sums, one whole-period datapoint per series, as mantle.rs asks."""
+        assert (int(start.timestamp()), int(end.timestamp())) == (FIXTURE["period"]["start"], FIXTURE["period"]["end"])
+        self.mantle_calls = getattr(self, "mantle_calls", 0) + 1
+        results = []
+        for q in queries:
+            stat = q["MetricStat"]
+            assert stat["Stat"] == "Sum" and stat["Period"] == FIXTURE["period"]["end"] - FIXTURE["period"]["start"]
+            (dim,) = stat["Metric"]["Dimensions"]
+            assert dim["Name"] == "Model"
+            values = FIXTURE["mantle_sums"].get(dim["Value"], {}).get(stat["Metric"]["MetricName"], [])
+            results.append({"Id": q["Id"], "Timestamps": [start] * len(values), "Values": values, "StatusCode": "Complete"})
+        return {"MetricDataResults": results, "Messages": []}
 
 
 class RecordedLogs:
@@ -111,10 +132,10 @@ def test_batches_of_500_and_next_token_pages_give_the_same_report():
     cw = RecordedCloudWatch(page_size=7)
     cfg = config(models=FIXTURE["settings"]["models"] + [f"extra.model-{i}" for i in range(50)])
     report = module(cfg, cloudwatch=cw).build_report(FIXTURE["period"]["start"], FIXTURE["period"]["end"], FIXTURE["period"]["now"])
-    # 54 models (3 listed, 1 more configured, 50 extra) x 11 queries = 594: a batch of 500
-    # and one of 94, each paged by 7 (72 and 14 calls).
-    assert [n for n, _ in cw.calls] == [500] * 72 + [94] * 14
-    assert cw.calls[1] == (500, "7") and cw.calls[72] == (94, None)
+    # 55 models (4 listed, 1 more configured, 50 extra) x 11 queries = 605: a batch of 500
+    # and one of 105, each paged by 7 (72 and 15 calls).
+    assert [n for n, _ in cw.calls] == [500] * 72 + [105] * 15
+    assert cw.calls[1] == (500, "7") and cw.calls[72] == (105, None)
     assert report["totals"] == FIXTURE["report"]["totals"] and report["models"] == FIXTURE["report"]["models"]
 
 
@@ -159,15 +180,17 @@ def test_text_and_html_carry_totals_top_users_models_errors_and_projection():
     text, page = mod.render_text(r), mod.render_html(r)
     for part in (text, page):
         for expected in ["Totals", "Top users (5 of 6)", "Top models", "Errors", "Month projection (30 days)",
-                         "jane.doe@example.com", "us.anthropic.claude-sonnet-4-20250514-v1:0", "23,164", "$0.0572",
-                         "8.33%", "103", "$0.2453", "no price for custom.unpriced-model"]:
+                         "jane.doe@example.com", "us.anthropic.claude-sonnet-4-20250514-v1:0", "28,164", "$0.0613",
+                         "6.90%", "124", "$0.2626", "no price for custom.unpriced-model",
+                         "Unattributed (Mantle): the bedrock-mantle endpoint, by model", "Not attributed to any user",
+                         "unattributed (Mantle) total", "61,500", "$0.0945 + unpriced", "3 Flex call(s)"]:
             assert expected in part, expected
     # Top models ranked by cost: Sonnet ($0.031) before Haiku ($0.026); the unpriced one last.
     order = [text.index(m) for m in ["us.anthropic.claude-sonnet-4", "anthropic.claude-3-5-haiku", "custom.unpriced-model"]]
     assert order == sorted(order)
     assert "<script" not in page and "<td" in page
     sub = mod.subject(r)
-    assert sub.startswith("Bedrock weekly report 2026-11-15: 24 calls, $0.0572") and len(sub) < 100
+    assert sub.startswith("Bedrock weekly report 2026-11-15: 29 calls, $0.0613") and len(sub) < 100
     only = module(config(include=["errors"])).render_text(r)
     assert "Errors" in only and "Top users" not in only and "Totals" not in only
 
@@ -214,3 +237,32 @@ def test_ses_delivery_sends_html_and_text_from_the_verified_sender():
     unverified._CLIENTS["ses"] = ses
     with pytest.raises(ses.exceptions.MessageRejected):
         unverified.deliver(FIXTURE["report"])
+
+
+def test_unreadable_mantle_usage_is_a_note_and_the_runtime_figures_stand():
+    class NoMantle(RecordedCloudWatch):
+        def list_metrics(self, **kw):
+            if kw.get("Namespace") == "AWS/BedrockMantle":
+                raise RuntimeError("AccessDenied: cloudwatch:ListMetrics")
+            return super().list_metrics(**kw)
+
+    p = FIXTURE["period"]
+    report = module(cloudwatch=NoMantle()).build_report(p["start"], p["end"], p["now"])
+    assert "mantle" not in report
+    assert report["notes"][-1] == "bedrock-mantle usage unavailable: AccessDenied: cloudwatch:ListMetrics"
+    assert report["totals"] == FIXTURE["report"]["totals"] and report["users"] == FIXTURE["report"]["users"]
+    assert "Unattributed (Mantle)" not in module().render_text(report)
+
+
+def test_without_mantle_series_no_mantle_call_and_no_section():
+    class Empty(RecordedCloudWatch):
+        def list_metrics(self, **kw):
+            if kw.get("Namespace") == "AWS/BedrockMantle":
+                return {"Metrics": []}
+            return super().list_metrics(**kw)
+
+    cw = Empty()
+    p = FIXTURE["period"]
+    report = module(cloudwatch=cw).build_report(p["start"], p["end"], p["now"])
+    assert "mantle" not in report and getattr(cw, "mantle_calls", 0) == 0
+    assert not any("mantle" in n for n in report["notes"])

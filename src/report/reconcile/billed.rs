@@ -135,7 +135,7 @@ fn tokens_of(text: &str) -> Vec<String> {
 /// vendor, the version suffix and release dates. `anthropic.claude-3-5-haiku-20241022-v1:0`
 /// and `Claude3.5Haiku` both give `3 5 claude haiku`.
 pub fn model_key_of_id(model_id: &str) -> String {
-    let id = base_model_id(model_id);
+    let id = base_model_id(crate::bedrock::service_tier::split_tier_suffix(model_id).0);
     let id = id.split_once('.').map_or(id, |(_, rest)| rest);
     let mut id = id.split(':').next().unwrap_or(id);
     if let Some(at) = id.rfind("-v") {

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::billed::{self, Billed, NO_PRINCIPAL};
 use super::model::{Reason, Row, Totals};
 use crate::bedrock::pricing::{base_model_id, PriceTable, Tokens};
+use crate::bedrock::service_tier::split_tier_suffix;
 use crate::report::insights::PrincipalModelSums;
 
 /// What the rules need besides the two sides.
@@ -37,6 +38,7 @@ fn add(a: &mut Tokens, b: &Tokens) {
     a.output += b.output;
     a.cache_read += b.cache_read;
     a.cache_write += b.cache_write;
+    a.cache_write_1h += b.cache_write_1h;
 }
 
 /// The rows, sorted by principal, model and mantle.
@@ -72,8 +74,9 @@ pub fn rows(billed: &Billed, logged: &PrincipalModelSums, prices: &PriceTable, s
                 row.logged_input_tokens += t.input;
                 row.logged_output_tokens += t.output;
                 row.logged_cache_read_tokens += t.cache_read;
-                row.logged_cache_write_tokens += t.cache_write;
-                let base = base_model_id(id).to_owned();
+                row.logged_cache_write_tokens += t.cache_write + t.cache_write_1h;
+                // Rows of one model on several tiers (`<model>+flex`) are one model on the bill.
+                let base = base_model_id(split_tier_suffix(id).0).to_owned();
                 match prices.price(id, &s.region) {
                     Some(p) => {
                         row.estimated_usd += p.cost(t);
