@@ -280,3 +280,16 @@ fn another_schema_version_is_refused() {
     let e = Reconciliation::from_json(r#"{"schema":"bedrock-watch/reconcile/v0"}"#).unwrap_err();
     assert!(e.contains("missing field") || e.contains("reads `bedrock-watch/reconcile/v1`"), "{e}");
 }
+
+#[test]
+fn one_model_logged_on_several_tiers_is_one_billed_row_priced_per_tier() {
+    // Sonnet 4 at $0.003 / $0.015 per 1K: Standard 2,000 in + 1,000 out = $0.021; the same on
+    // Flex (× 0.5) = $0.0105; billed $0.0315 for both.
+    let l = logged(&[("raj", SONNET, 2, 2000, 1000), ("raj", &format!("{SONNET}+flex"), 1, 2000, 1000)]);
+    let r = reconcile_with(&billed(&[line(RAJ, "USE1-ClaudeSonnet4-input-tokens", 0.009), line(RAJ, "USE1-ClaudeSonnet4-output-tokens", 0.0225)]), &l, &PriceTable::built_in(), 10.0);
+    assert_eq!(r.rows.len(), 1, "{:?}", r.rows);
+    let row = &r.rows[0];
+    assert_eq!((row.model.as_str(), row.logged_calls, row.logged_input_tokens), (SONNET, 3, 4000), "the tier is not a model");
+    assert!((row.estimated_usd - 0.0315).abs() < 1e-12, "{}", row.estimated_usd);
+    assert!(!row.drifting);
+}
