@@ -71,8 +71,9 @@ pub const HOUR_WRITES_PATTERNS: [&str; 2] = [
 ];
 
 /// Logs Insights commands that set [`INSIGHTS_TIER_FIELD`] and [`INSIGHTS_HOUR_WRITES_FIELD`] on
-/// every record (a record a pattern does not match keeps the default). Put them before any
-/// command that prices a record.
+/// every record. "If a log event doesn't match the specified pattern, you still see it in the
+/// results, but without the extracted fields" (CWL_QuerySyntax-Parse.html), so no record is
+/// dropped and `coalesce` gives the default. Put them before any command that prices a record.
 pub fn insights_commands() -> String {
     let [a, b] = HOUR_WRITES_PATTERNS;
     format!(
