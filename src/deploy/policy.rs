@@ -145,6 +145,7 @@ struct Names<'a> {
     facts: &'a TemplateFacts,
     stack: &'a str,
     region: &'a str,
+    partition: &'static str,
 }
 
 impl Names<'_> {
@@ -196,52 +197,60 @@ impl Names<'_> {
     /// The ARNs a resource's actions apply to.
     fn arns(&self, r: &ResourceFacts) -> Vec<String> {
         let reg = self.region;
+        let part = self.partition;
         let parent = |prop: &str| r.properties.get(prop).map(|v| self.value(v)).unwrap_or_else(|| "*".into());
         match r.resource_type.as_str() {
-            "AWS::S3::Bucket" => vec![format!("arn:aws:s3:::{}", self.of(r))],
-            "AWS::S3::BucketPolicy" => vec![format!("arn:aws:s3:::{}", parent("Bucket"))],
-            "AWS::Logs::LogGroup" => log_group_arns(reg, &self.of(r)),
-            "AWS::Logs::MetricFilter" | "AWS::Logs::SubscriptionFilter" => log_group_arns(reg, &parent("LogGroupName")),
-            "AWS::IAM::Role" => vec![format!("arn:aws:iam::*:role/{}", self.of(r))],
-            "AWS::IAM::ManagedPolicy" => vec![format!("arn:aws:iam::*:policy/{}", self.of(r))],
-            "AWS::KMS::Key" => vec![format!("arn:aws:kms:{reg}:*:key/*")],
-            "AWS::SNS::Topic" => vec![format!("arn:aws:sns:{reg}:*:{}", self.of(r))],
-            "AWS::SQS::Queue" => vec![format!("arn:aws:sqs:{reg}:*:{}", self.of(r))],
+            "AWS::S3::Bucket" => vec![format!("arn:{part}:s3:::{}", self.of(r))],
+            "AWS::S3::BucketPolicy" => vec![format!("arn:{part}:s3:::{}", parent("Bucket"))],
+            "AWS::Logs::LogGroup" => log_group_arns(part, reg, &self.of(r)),
+            "AWS::Logs::MetricFilter" | "AWS::Logs::SubscriptionFilter" => log_group_arns(part, reg, &parent("LogGroupName")),
+            "AWS::IAM::Role" => vec![format!("arn:{part}:iam::*:role/{}", self.of(r))],
+            "AWS::IAM::ManagedPolicy" => vec![format!("arn:{part}:iam::*:policy/{}", self.of(r))],
+            "AWS::KMS::Key" => vec![format!("arn:{part}:kms:{reg}:*:key/*")],
+            "AWS::SNS::Topic" => vec![format!("arn:{part}:sns:{reg}:*:{}", self.of(r))],
+            "AWS::SQS::Queue" => vec![format!("arn:{part}:sqs:{reg}:*:{}", self.of(r))],
             "AWS::SNS::TopicPolicy" => {
                 let topics = r.properties.get("Topics").and_then(Value::as_array).cloned().unwrap_or_default();
-                topics.iter().map(|t| format!("arn:aws:sns:{reg}:*:{}", self.value(t))).collect()
+                topics.iter().map(|t| format!("arn:{part}:sns:{reg}:*:{}", self.value(t))).collect()
             }
-            "AWS::SNS::Subscription" => vec![format!("arn:aws:sns:{reg}:*:{}", parent("TopicArn"))],
-            "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::CompositeAlarm" => vec![format!("arn:aws:cloudwatch:{reg}:*:alarm:{}", self.of(r))],
-            "AWS::CloudWatch::Dashboard" => vec![format!("arn:aws:cloudwatch::*:dashboard/{}", self.of(r))],
-            "AWS::CloudWatch::InsightRule" => vec![format!("arn:aws:cloudwatch:{reg}:*:insight-rule/{}", self.of(r))],
-            "AWS::Lambda::Function" => vec![format!("arn:aws:lambda:{reg}:*:function:{}", self.of(r))],
-            "AWS::Lambda::Permission" => vec![format!("arn:aws:lambda:{reg}:*:function:{}", parent("FunctionName"))],
-            "AWS::DynamoDB::Table" => vec![format!("arn:aws:dynamodb:{reg}:*:table/{}", self.of(r))],
-            "AWS::Scheduler::Schedule" => vec![format!("arn:aws:scheduler:{reg}:*:schedule/default/{}", self.of(r))],
-            "AWS::CloudTrail::Trail" => vec![format!("arn:aws:cloudtrail:{reg}:*:trail/{}", self.of(r))],
+            "AWS::SNS::Subscription" => vec![format!("arn:{part}:sns:{reg}:*:{}", parent("TopicArn"))],
+            "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::CompositeAlarm" => vec![format!("arn:{part}:cloudwatch:{reg}:*:alarm:{}", self.of(r))],
+            "AWS::CloudWatch::Dashboard" => vec![format!("arn:{part}:cloudwatch::*:dashboard/{}", self.of(r))],
+            "AWS::CloudWatch::InsightRule" => vec![format!("arn:{part}:cloudwatch:{reg}:*:insight-rule/{}", self.of(r))],
+            "AWS::Lambda::Function" => vec![format!("arn:{part}:lambda:{reg}:*:function:{}", self.of(r))],
+            "AWS::Lambda::Permission" => vec![format!("arn:{part}:lambda:{reg}:*:function:{}", parent("FunctionName"))],
+            "AWS::DynamoDB::Table" => vec![format!("arn:{part}:dynamodb:{reg}:*:table/{}", self.of(r))],
+            "AWS::Scheduler::Schedule" => vec![format!("arn:{part}:scheduler:{reg}:*:schedule/default/{}", self.of(r))],
+            "AWS::CloudTrail::Trail" => vec![format!("arn:{part}:cloudtrail:{reg}:*:trail/{}", self.of(r))],
             // The link's id is assigned at creation; CreateLink also names the sink.
-            "AWS::Oam::Link" => vec![format!("arn:aws:oam:{reg}:*:link/*"), parent("SinkIdentifier")],
-            "AWS::CloudTrail::EventDataStore" => vec![format!("arn:aws:cloudtrail:{reg}:*:eventdatastore/*")],
-            "AWS::Budgets::Budget" => vec![format!("arn:aws:budgets::*:budget/{}", self.of(r))],
+            "AWS::Oam::Link" => vec![format!("arn:{part}:oam:{reg}:*:link/*"), parent("SinkIdentifier")],
+            "AWS::CloudTrail::EventDataStore" => vec![format!("arn:{part}:cloudtrail:{reg}:*:eventdatastore/*")],
+            "AWS::Budgets::Budget" => vec![format!("arn:{part}:budgets::*:budget/{}", self.of(r))],
             // The export ARN ends in `<name>-<UUID>` (the UUID is assigned at creation);
             // CreateExport/UpdateExport also authorize on the queried table.
             "AWS::BCMDataExports::Export" => {
                 let name = r.properties.get("Export").and_then(|e| e.get("Name")).map(|v| self.value(v)).unwrap_or_else(|| "*".into());
-                vec![format!("arn:aws:bcm-data-exports:us-east-1:*:export/{name}-*"), "arn:aws:bcm-data-exports:us-east-1:*:table/COST_AND_USAGE_REPORT".into()]
+                vec![format!("arn:{part}:bcm-data-exports:us-east-1:*:export/{name}-*"), format!("arn:{part}:bcm-data-exports:us-east-1:*:table/COST_AND_USAGE_REPORT")]
             }
             _ => Vec::new(),
         }
     }
 }
 
-fn log_group_arns(region: &str, name: &str) -> Vec<String> {
-    vec![format!("arn:aws:logs:{region}:*:log-group:{name}"), format!("arn:aws:logs:{region}:*:log-group:{name}:*")]
+fn log_group_arns(partition: &str, region: &str, name: &str) -> Vec<String> {
+    vec![format!("arn:{partition}:logs:{region}:*:log-group:{name}"), format!("arn:{partition}:logs:{region}:*:log-group:{name}:*")]
+}
+
+/// The ARN partition of `region` (`aws`, `aws-cn`, `aws-us-gov`, ...); `aws` for a region the
+/// table does not know (config validation has already named it).
+fn partition(region: &str) -> &'static str {
+    crate::config::regions::partition_of(region).unwrap_or("aws")
 }
 
 /// A `Fn::Sub` string as an ARN pattern: pseudo parameters filled in where known, other
 /// variables (account, other resources) as `*`.
 fn sub_pattern(text: &str, stack: &str, region: &str) -> String {
+    let part = partition(region);
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -250,8 +259,8 @@ fn sub_pattern(text: &str, stack: &str, region: &str) -> String {
         out.push_str(match &rest[start + 2..start + len] {
             "AWS::Region" => region,
             "AWS::StackName" => stack,
-            "AWS::Partition" => "aws",
-            "AWS::URLSuffix" => "amazonaws.com",
+            "AWS::Partition" => part,
+            "AWS::URLSuffix" => if part == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" },
             _ => "*",
         });
         rest = &rest[start + len + 1..];
@@ -285,8 +294,9 @@ pub fn deploy_parts(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> 
         let facts = TemplateFacts::parse(s.body).map_err(|source| PolicyError::Template { stack: s.stack.into(), source })?;
         let cfn = statements.entry("CloudFormationStacks").or_default();
         cfn.0.extend(CFN_ACTIONS);
-        cfn.1.insert(format!("arn:aws:cloudformation:{}:*:stack/{}/*", s.region, s.stack));
-        let names = Names { facts: &facts, stack: s.stack, region: s.region };
+        let part = partition(s.region);
+        cfn.1.insert(format!("arn:{part}:cloudformation:{}:*:stack/{}/*", s.region, s.stack));
+        let names = Names { facts: &facts, stack: s.stack, region: s.region, partition: part };
         for r in &facts.resources {
             let (sid, actions) = grant(&r.resource_type).ok_or_else(|| PolicyError::UnknownType { stack: s.stack.into(), logical_id: r.logical_id.clone(), resource_type: r.resource_type.clone() })?;
             types.insert(r.resource_type.clone());
@@ -300,7 +310,7 @@ pub fn deploy_parts(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> 
             if r.resource_type == "AWS::S3::Bucket" && r.retained {
                 let objects = statements.entry("S3PurgeRetainedBucketObjects").or_default();
                 objects.0.extend(["s3:DeleteObject", "s3:DeleteObjectVersion"]);
-                objects.1.insert(format!("arn:aws:s3:::{}/*", names.of(r)));
+                objects.1.insert(format!("arn:{part}:s3:::{}/*", names.of(r)));
             }
         }
     }
@@ -308,7 +318,9 @@ pub fn deploy_parts(stacks: &[StackTemplate], staging: Option<(&str, &str)>) -> 
         let entry = statements.entry("StagingBucketTemplates").or_default();
         entry.0.extend(["s3:GetObject", "s3:PutObject"]);
         let prefix = prefix.trim_matches('/');
-        entry.1.insert(if prefix.is_empty() { format!("arn:aws:s3:::{bucket}/*") } else { format!("arn:aws:s3:::{bucket}/{prefix}/*") });
+        // The staging bucket serves every stack of the call; one call deploys within one partition.
+        let part = stacks.first().map_or("aws", |s| partition(s.region));
+        entry.1.insert(if prefix.is_empty() { format!("arn:{part}:s3:::{bucket}/*") } else { format!("arn:{part}:s3:::{bucket}/{prefix}/*") });
     }
     let statements = statements.into_iter().map(|(sid, (actions, resources))| DeployStatement { sid, actions: actions.into_iter().collect(), resources: resources.into_iter().collect() }).collect();
     let exceptions = DEPLOY_WILDCARDS.iter().filter(|e| e.types.iter().any(|t| types.contains(*t))).collect();
@@ -372,6 +384,18 @@ mod tests {
         assert!(text.contains("arn:aws:logs:us-east-1:*:log-group:/aws/bedrock/modelinvocations"), "{text}");
         assert!(text.contains("arn:aws:iam::*:role/bedrock-watch-us-east-1-*"), "{text}");
         assert!(!text.contains("StagingBucketTemplates"));
+    }
+
+    #[test]
+    fn arns_are_in_the_partition_of_the_stacks_region() {
+        let mut config = Config::default();
+        config.regions = vec!["us-gov-west-1".into()];
+        let p = policy_for(&config, Some(("stage", "p")));
+        let text = p.document.to_string();
+        assert!(text.contains("arn:aws-us-gov:cloudformation:us-gov-west-1:*:stack/bedrock-watch-us-gov-west-1/*"), "{text}");
+        assert!(text.contains("arn:aws-us-gov:s3:::stage/p/*") && text.contains("arn:aws-us-gov:logs:us-gov-west-1:"), "{text}");
+        assert!(!text.contains("\"arn:aws:"), "a commercial-partition ARN in a GovCloud policy: {text}");
+        assert_eq!(sub_pattern("arn:${AWS::Partition}:s3:::x.${AWS::URLSuffix}", "s", "cn-north-1"), "arn:aws-cn:s3:::x.amazonaws.com.cn");
     }
 
     #[test]
