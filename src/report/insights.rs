@@ -246,15 +246,22 @@ impl LogsApi for SdkLogs<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::cell::RefCell;
 
     fn row(principal: &str, model: &str, calls: u64, input: u64, output: u64, read: u64, write: u64) -> Vec<(String, String)> {
+        row_on("2026-11-20", principal, model, calls, input, output, read, write)
+    }
+
+    /// One result row of the per-user query, for `day` (`YYYY-MM-DD`); shared with the
+    /// reconcile tests.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn row_on(day: &str, principal: &str, model: &str, calls: u64, input: u64, output: u64, read: u64, write: u64) -> Vec<(String, String)> {
         [
             ("principal", principal.to_owned()),
             ("modelId", model.to_owned()),
-            ("day", "2026-11-20 00:00:00.000".to_owned()),
+            ("day", format!("{day} 00:00:00.000")),
             ("calls", calls.to_string()),
             ("input_tokens", input.to_string()),
             ("output_tokens", output.to_string()),

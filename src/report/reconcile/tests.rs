@@ -181,21 +181,7 @@ fn a_bill_in_another_currency_is_refused() {
 
 /// The Logs Insights rows `report`'s per-user query returns for the fixture's month.
 fn fixture_log_rows() -> Vec<Vec<(String, String)>> {
-    let row = |p: &str, model: &str, day: &str, calls: u64, input: u64, output: u64, read: u64| -> Vec<(String, String)> {
-        [
-            ("principal", p.to_owned()),
-            ("modelId", model.to_owned()),
-            ("day", format!("{day} 00:00:00.000")),
-            ("calls", calls.to_string()),
-            ("input_tokens", input.to_string()),
-            ("output_tokens", output.to_string()),
-            ("cache_read_tokens", read.to_string()),
-            ("cache_write_tokens", "0".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
-    };
+    let row = |p: &str, model: &str, day: &str, calls: u64, input: u64, output: u64, read: u64| crate::report::insights::tests::row_on(day, p, model, calls, input, output, read, 0);
     vec![
         row("jane.doe@example.com", "us.anthropic.claude-3-5-haiku-20241022-v1:0", "2026-11-03", 2, 3000, 600, 0),
         row("jane.doe@example.com", "us.anthropic.claude-3-5-haiku-20241022-v1:0", "2026-11-04", 1, 1000, 400, 10_000),
